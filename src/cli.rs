@@ -1,0 +1,433 @@
+//! The headless `doorwatch` command: `serve`, `events`, `export` and `send-test`, each a thin layer over
+//! the same core the desktop app uses. Errors are printed as one sentence naming the problem; exit
+//! status 1 for failures, 2 for bad usage.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chrono::{DateTime, Local, NaiveDate, TimeZone, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::config::{self, DEFAULT_LISTEN, ENV_SIGNING_KEY, WEBHOOK_PATH};
+use crate::export::{self, Format};
+use crate::ingest::{self, IngestConfig};
+use crate::store::{EventFilter, Reader, Store, StoreOptions, StoredEvent, Synchronous};
+use crate::{send_test, server};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "doorwatch",
+    version,
+    about = "Receives Kisi door events by webhook and keeps them in a local timeline",
+    after_help = "Environment: DOORWATCH_DB (database file), DOORWATCH_LISTEN (local address), \
+                  DOORWATCH_SIGNING_KEY (the webhook's signature key; never printed)."
+)]
+struct Cli {
+    /// The database file [default: the platform data folder, e.g. ~/.local/share/doorwatch/doorwatch.sqlite3]
+    #[arg(long, global = true, env = "DOORWATCH_DB", value_name = "PATH")]
+    db: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Receive webhooks on a local port and print one line per stored event (Ctrl-C stops)
+    Serve(ServeArgs),
+    /// List stored events, newest first
+    Events(EventsArgs),
+    /// Write stored events to a CSV or JSON Lines file
+    Export(ExportArgs),
+    /// Post a realistic sample event, signed like Kisi signs, and print the answer
+    SendTest(SendTestArgs),
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Local address to listen on (loopback only)
+    #[arg(long, env = "DOORWATCH_LISTEN", default_value = DEFAULT_LISTEN, value_parser = config::parse_listen)]
+    listen: SocketAddr,
+    /// Make the receiver reachable from Kisi through a tunnel
+    #[arg(long, value_enum, default_value_t = Tunnel::None)]
+    tunnel: Tunnel,
+    /// Skip the fsync on each commit: faster, but events acknowledged just before a power cut can be lost
+    #[arg(long)]
+    relaxed_durability: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Tunnel {
+    None,
+    Ngrok,
+}
+
+#[derive(Args, Debug)]
+struct FilterArgs {
+    /// Failed unlocks only
+    #[arg(long)]
+    failed: bool,
+    /// Only this door (its exact name, any case)
+    #[arg(long, value_name = "TEXT")]
+    door: Option<String>,
+    /// Only this person or actor (as shown: a name, "Exit button", "Access link: NAME")
+    #[arg(long, value_name = "TEXT")]
+    actor: Option<String>,
+    /// Only this Kisi event type, e.g. lock.unlock
+    #[arg(long = "type", value_name = "TYPE")]
+    event_type: Option<String>,
+    /// From this time: 2026-11-02, 2026-11-02T09:00:00Z, or an age such as 90m, 24h, 7d
+    #[arg(long, value_name = "T", value_parser = parse_when)]
+    since: Option<i64>,
+    /// Before this time (same forms as --since)
+    #[arg(long, value_name = "T", value_parser = parse_when)]
+    until: Option<i64>,
+    /// Words to find in names, doors, error messages and messages
+    #[arg(long, value_name = "TEXT")]
+    search: Option<String>,
+}
+
+impl FilterArgs {
+    fn filter(&self) -> EventFilter {
+        EventFilter {
+            failed_only: self.failed,
+            door: self.door.clone(),
+            actor: self.actor.clone(),
+            event_type: self.event_type.clone(),
+            since: self.since,
+            until: self.until,
+            search: self.search.clone(),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct EventsArgs {
+    #[command(flatten)]
+    filter: FilterArgs,
+    /// How many events to show
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    limit: u32,
+    /// One JSON object per line, with the original payload under "raw"
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct ExportArgs {
+    #[command(flatten)]
+    filter: FilterArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    format: ExportFormat,
+    /// Write to this file instead of standard output (replaced only once the export is complete)
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum ExportFormat {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Args, Debug)]
+struct SendTestArgs {
+    /// Where to post [default: http://DOORWATCH_LISTEN/webhooks/kisi, i.e. http://127.0.0.1:8787/webhooks/kisi]
+    #[arg(long)]
+    url: Option<String>,
+    /// Send a failed unlock (Access denied.) instead of a successful one
+    #[arg(long)]
+    failed: bool,
+    /// The environment variable that holds the signing key; unsigned when it is unset
+    #[arg(long, value_name = "VAR", default_value = ENV_SIGNING_KEY)]
+    signing_key_env: String,
+}
+
+/// Runs the command line and returns the process's exit status.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let db = cli.db.clone().unwrap_or_else(config::default_db_path);
+    let result = match cli.command {
+        Command::Serve(args) => runtime().and_then(|rt| rt.block_on(serve(&db, args))),
+        Command::Events(args) => events(&db, args),
+        Command::Export(args) => export_command(&db, args),
+        Command::SendTest(args) => runtime().and_then(|rt| rt.block_on(send_test_command(args))),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("doorwatch: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type CliResult = Result<ExitCode, String>;
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DOORWATCH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("doorwatch=info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+async fn serve(db: &Path, args: ServeArgs) -> CliResult {
+    if args.tunnel == Tunnel::Ngrok {
+        return Err("--tunnel ngrok is not available in this version yet; run with --tunnel none and expose \
+                    the local address with your own tunnel or reverse proxy"
+            .into());
+    }
+    let options = StoreOptions {
+        synchronous: if args.relaxed_durability { Synchronous::Normal } else { Synchronous::Full },
+        ..StoreOptions::default()
+    };
+    let store = Store::open(db, options).map_err(|e| e.to_string())?;
+    let listener = server::bind_loopback(args.listen).await.map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let key = config::signing_key_from_env(ENV_SIGNING_KEY);
+
+    println!("Doorwatch is receiving on http://{addr}{WEBHOOK_PATH}");
+    println!("Database: {}", db.display());
+    if key.is_some() {
+        println!("Signature check: on (key from {ENV_SIGNING_KEY})");
+    } else {
+        println!(
+            "Signature check: OFF — events are stored as unverified. Set {ENV_SIGNING_KEY} to the signature key \
+             of your Kisi integration to turn it on."
+        );
+    }
+    println!("Press Ctrl-C to stop.");
+    let _ = std::io::stdout().flush();
+
+    let printer = tokio::spawn(print_events(store.clone()));
+    let router = ingest::router(store.clone(), IngestConfig::local(addr, key));
+    server::serve(listener, router, stop_signal()).await;
+    printer.abort();
+    // Dropping the last handle lets the writer commit what is queued and stop; that may block briefly.
+    tokio::task::spawn_blocking(move || drop(store)).await.map_err(|e| e.to_string())?;
+    println!("Stopped. Every acknowledged event is saved.");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn print_events(store: Store) {
+    let mut feed = store.subscribe();
+    loop {
+        match feed.recv().await {
+            Ok(event) => {
+                println!("{}", event_line(&event));
+                let _ = std::io::stdout().flush();
+            }
+            Err(RecvError::Lagged(n)) => println!("… {n} more events stored (see `doorwatch events`)"),
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+/// Ctrl-C, or SIGTERM on Unix (what service managers and `kill` send).
+async fn stop_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// One event as a line for people: local time, outcome, door, who, and Kisi's error if any.
+fn event_line(e: &StoredEvent) -> String {
+    let ev = &e.event;
+    let when = DateTime::<Utc>::from_timestamp_millis(e.time())
+        .map(|t| t.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default();
+    let mut line = format!(
+        "{when}  {:<11}  {:<22}  {:<24}",
+        ev.kind.label(),
+        ev.object_name.as_deref().unwrap_or("-"),
+        ev.actor_label.as_deref().unwrap_or("-"),
+    );
+    if ev.kind == crate::event::EventKind::Other {
+        line.push_str("  ");
+        line.push_str(&ev.event_type);
+    }
+    if let Some(err) = &ev.error_message {
+        line.push_str("  ");
+        line.push_str(err);
+    }
+    if !e.verified {
+        line.push_str("  (unverified)");
+    }
+    line.trim_end().to_owned()
+}
+
+fn events(db: &Path, args: EventsArgs) -> CliResult {
+    let reader = Reader::open(db).map_err(|e| e.to_string())?;
+    let page = reader.events(&args.filter.filter(), None, args.limit as usize).map_err(|e| e.to_string())?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for e in &page.events {
+        if args.json {
+            export::write_json_line(&mut out, e).map_err(|e| e.to_string())?;
+        } else {
+            writeln!(out, "{}", event_line(e)).map_err(|e| e.to_string())?;
+        }
+    }
+    if !args.json {
+        if page.events.is_empty() {
+            eprintln!("No events match.");
+        } else if page.next.is_some() {
+            eprintln!("(the {} newest shown; --limit shows more)", page.events.len());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export_command(db: &Path, args: ExportArgs) -> CliResult {
+    let reader = Reader::open(db).map_err(|e| e.to_string())?;
+    let format = match args.format {
+        ExportFormat::Csv => Format::Csv,
+        ExportFormat::Jsonl => Format::Jsonl,
+    };
+    let filter = args.filter.filter();
+    match &args.output {
+        None => {
+            export::export(&reader, &filter, format, std::io::stdout().lock()).map_err(|e| e.to_string())?;
+        }
+        Some(path) => {
+            // Written next to the target and renamed into place, so a failed export never leaves half a
+            // file where a good one was.
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let mut tmp = tempfile_in(dir).map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+            let n = export::export(&reader, &filter, format, &mut tmp.1).map_err(|e| e.to_string())?;
+            tmp.1.sync_all().map_err(|e| e.to_string())?;
+            std::fs::rename(&tmp.0, path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            eprintln!("Exported {n} events to {}", path.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+    let path = dir.join(format!(".doorwatch-export-{}.tmp", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    Ok((path.clone(), options.open(path)?))
+}
+
+async fn send_test_command(args: SendTestArgs) -> CliResult {
+    let url = match args.url {
+        Some(url) => url,
+        None => {
+            let listen = std::env::var(config::ENV_LISTEN).unwrap_or_else(|_| DEFAULT_LISTEN.to_owned());
+            let addr = config::parse_listen(&listen).map_err(|e| format!("{}: {e}", config::ENV_LISTEN))?;
+            format!("http://{addr}{WEBHOOK_PATH}")
+        }
+    };
+    let key = config::signing_key_from_env(&args.signing_key_env);
+    let body = send_test::sample_event(args.failed, Utc::now());
+    let answer = send_test::send(&url, body, key.as_ref()).await.map_err(|e| e.to_string())?;
+    println!("{} {}", answer.status, answer.body.trim());
+    match answer.status {
+        200..=299 => Ok(ExitCode::SUCCESS),
+        401 if key.is_none() => Err(format!(
+            "the receiver checks signatures, and {} is not set: set it to the same signing key",
+            args.signing_key_env
+        )),
+        401 => Err("the receiver refused the signature: its signing key differs from this one".into()),
+        status => Err(format!("the receiver answered {status}")),
+    }
+}
+
+/// Reads a time for --since/--until: RFC 3339, a local date (its midnight), a local date and time, or an
+/// age counted back from now (`90m`, `24h`, `7d`).
+fn parse_when(text: &str) -> Result<i64, String> {
+    parse_when_at(text, Utc::now())
+}
+
+fn parse_when_at(text: &str, now: DateTime<Utc>) -> Result<i64, String> {
+    let t = text.trim();
+    if let Some(ms) = crate::event::parse_time(t).filter(|_| t.contains('T') && (t.ends_with('Z') || has_offset(t))) {
+        return Ok(ms);
+    }
+    if let Some((n, unit)) = t.len().checked_sub(1).map(|i| t.split_at(i)) {
+        if let (Ok(n), Some(secs)) = (n.parse::<i64>(), unit_seconds(unit)) {
+            return Ok(now.timestamp_millis() - n * secs * 1000);
+        }
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+        return local_ms(midnight).ok_or_else(|| format!("{t:?} does not exist in the local time zone"));
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
+        if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(t, fmt) {
+            return local_ms(naive).ok_or_else(|| format!("{t:?} does not exist in the local time zone"));
+        }
+    }
+    Err(format!("{t:?} is not a time: use 2026-11-02, 2026-11-02T09:00:00Z, or an age such as 90m, 24h, 7d"))
+}
+
+fn has_offset(t: &str) -> bool {
+    let tail = &t[t.len().saturating_sub(6)..];
+    (tail.starts_with('+') || tail.starts_with('-')) && tail.as_bytes().get(3) == Some(&b':')
+}
+
+fn unit_seconds(unit: &str) -> Option<i64> {
+    match unit {
+        "s" => Some(1),
+        "m" => Some(60),
+        "h" => Some(3600),
+        "d" => Some(86_400),
+        "w" => Some(7 * 86_400),
+        _ => None,
+    }
+}
+
+fn local_ms(naive: chrono::NaiveDateTime) -> Option<i64> {
+    Local.from_local_datetime(&naive).earliest().map(|t| t.timestamp_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_read_in_every_documented_form() {
+        let now = DateTime::parse_from_rfc3339("2026-11-30T12:00:00Z").unwrap().with_timezone(&Utc);
+        let at = |s: &str| parse_when_at(s, now);
+        assert_eq!(at("2026-11-02T09:00:00Z"), Ok(1_793_610_000_000));
+        assert_eq!(at("2026-11-02T10:00:00+01:00"), Ok(1_793_610_000_000));
+        assert_eq!(at("24h"), Ok(now.timestamp_millis() - 86_400_000));
+        assert_eq!(at("90m"), Ok(now.timestamp_millis() - 5_400_000));
+        assert!(at("2026-11-02").is_ok());
+        assert!(at("2026-11-02 09:30").is_ok());
+        assert!(at("last tuesday").unwrap_err().contains("is not a time"));
+        assert!(at("5y").is_err());
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

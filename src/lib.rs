@@ -1,0 +1,16 @@
+//! Doorwatch's core: everything that receives, checks, stores and lists Kisi door events, with no GUI.
+//! The headless `doorwatch` command and the desktop app are both thin layers over this crate.
+//!
+//! The path of one event: [`ingest`] (HTTP checks, [`signature`], the tolerant [`event`] parse) →
+//! [`store`] (group-committed SQLite; the answer goes out after the commit) → the store's feed of new
+//! events → whoever shows them.
+
+pub mod cli;
+pub mod config;
+pub mod event;
+pub mod export;
+pub mod ingest;
+pub mod send_test;
+pub mod server;
+pub mod signature;
+pub mod store;

@@ -1,0 +1,343 @@
+//! The local SQLite store: the source of truth for every event Doorwatch has acknowledged.
+//!
+//! One writer thread owns the only write connection and commits deliveries in groups (see [`writer`]);
+//! reads use their own connections ([`Reader`]). The database file is created owner-only, opened in WAL
+//! mode with `synchronous=FULL` unless the caller relaxes it, and versioned by [`schema`].
+
+mod query;
+mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::event::{format_time, Event, Source};
+pub use query::{Cursor, EventFilter, FailureCell, KindCounts, Page, Reader, RejectionCount, RejectionRecord};
+pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
+pub use writer::MAX_BATCH;
+
+/// How hard SQLite works to make a commit survive power loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Synchronous {
+    /// fsync on every commit: an acknowledged event survives a power cut. The default.
+    #[default]
+    Full,
+    /// fsync at checkpoints only: survives a crash of the app, not of the machine.
+    Normal,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub synchronous: Synchronous,
+    /// How long a commit waits for a lock held by another process before answering 503.
+    pub busy_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { synchronous: Synchronous::Full, busy_timeout: Duration::from_secs(5) }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no Doorwatch database at {0} yet (start `doorwatch serve` once, or check --db / DOORWATCH_DB)")]
+    NoDatabase(PathBuf),
+    #[error("cannot open the database {path}: {reason}")]
+    Open { path: PathBuf, reason: String },
+    #[error(
+        "the database {path} was written by a newer Doorwatch (schema v{found}, this build knows v{known}); \
+         it was left untouched — install the newer version to read it"
+    )]
+    NewerSchema { path: PathBuf, found: i64, known: i64 },
+    /// The commit did not happen (disk full, database locked by another program, I/O error).
+    #[error("the database could not commit: {0}")]
+    Unavailable(String),
+    #[error("the database writer has stopped")]
+    Closed,
+    #[error("database query failed: {0}")]
+    Query(#[from] rusqlite::Error),
+}
+
+/// An event as stored, with what the receiver knows about its delivery.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredEvent {
+    pub id: i64,
+    #[serde(serialize_with = "ser_time")]
+    pub received_at: i64,
+    pub verified: bool,
+    pub source: Source,
+    pub duplicates: i64,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+impl StoredEvent {
+    /// The time the timeline sorts by: the event's own, or its arrival when Kisi sent none.
+    pub fn time(&self) -> i64 {
+        self.event.created_at.unwrap_or(self.received_at)
+    }
+}
+
+fn ser_time<S: serde::Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_time(*ms))
+}
+
+/// One event on its way into the store.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub event: Event,
+    pub received_at: i64,
+    pub verified: bool,
+    pub source: Source,
+}
+
+/// What the store did with a delivery; either way it is durably committed when this is returned.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ingested {
+    Stored(Arc<StoredEvent>),
+    Duplicate { id: i64, uuid: String, duplicates: i64 },
+}
+
+impl Ingested {
+    pub fn uuid(&self) -> &str {
+        match self {
+            Ingested::Stored(e) => &e.event.uuid,
+            Ingested::Duplicate { uuid, .. } => uuid,
+        }
+    }
+}
+
+/// Why a delivery was refused before it reached the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    BrowserOrigin,
+    HostNotAllowed,
+    UnsupportedMediaType,
+    TooLarge,
+    Timeout,
+    MissingSignature,
+    MalformedSignature,
+    BadSignature,
+    MalformedJson,
+    NotAnObject,
+}
+
+impl RejectReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::BrowserOrigin => "browser_origin",
+            RejectReason::HostNotAllowed => "host_not_allowed",
+            RejectReason::UnsupportedMediaType => "unsupported_media_type",
+            RejectReason::TooLarge => "too_large",
+            RejectReason::Timeout => "timeout",
+            RejectReason::MissingSignature => "missing_signature",
+            RejectReason::MalformedSignature => "malformed_signature",
+            RejectReason::BadSignature => "bad_signature",
+            RejectReason::MalformedJson => "malformed_json",
+            RejectReason::NotAnObject => "not_an_object",
+        }
+    }
+
+    /// Words for the status bar: "3 rejected: bad signature".
+    pub fn describe(self) -> &'static str {
+        match self {
+            RejectReason::BrowserOrigin => "sent by a web browser",
+            RejectReason::HostNotAllowed => "wrong Host header",
+            RejectReason::UnsupportedMediaType => "not JSON",
+            RejectReason::TooLarge => "too large",
+            RejectReason::Timeout => "too slow",
+            RejectReason::MissingSignature => "no signature",
+            RejectReason::MalformedSignature => "unreadable signature",
+            RejectReason::BadSignature => "bad signature",
+            RejectReason::MalformedJson => "malformed JSON",
+            RejectReason::NotAnObject => "not an event object",
+        }
+    }
+}
+
+/// A refused delivery, for the bounded rejection log.
+#[derive(Debug, Clone)]
+pub struct Rejection {
+    pub at: i64,
+    pub reason: RejectReason,
+    pub size: u64,
+    /// A short, secret-free explanation (never a header value or the body).
+    pub detail: String,
+}
+
+/// A handle on the store: cheap to clone, shared by the ingest router, the CLI and the desktop shell.
+/// The writer thread stops, after committing everything queued, when the last handle is dropped.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    jobs: Option<mpsc::Sender<writer::Job>>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    feed: broadcast::Sender<Arc<StoredEvent>>,
+    busy_timeout: Duration,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.jobs.take();
+        if let Some(thread) = self.thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// How many new events the feed holds for a slow subscriber before it reports `Lagged` (after which
+/// the subscriber re-reads from the store, which is the source of truth).
+const FEED_CAPACITY: usize = 1024;
+/// How many deliveries may wait for the writer before new ones wait for room.
+const QUEUE_CAPACITY: usize = 8192;
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and starts its writer thread.
+    pub fn open(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
+        create_private_file(path)?;
+        let conn = open_connection(path, OpenFlags::SQLITE_OPEN_READ_WRITE, &options)?;
+        let (jobs, rx) = mpsc::channel(QUEUE_CAPACITY);
+        let (feed, _) = broadcast::channel(FEED_CAPACITY);
+        let thread = writer::spawn(conn, rx, feed.clone()).map_err(|e| StoreError::Open {
+            path: path.to_owned(),
+            reason: format!("cannot start the writer thread: {e}"),
+        })?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                jobs: Some(jobs),
+                thread: Mutex::new(Some(thread)),
+                feed,
+                busy_timeout: options.busy_timeout,
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Stores a delivery and returns once it is durably committed (or the commit failed).
+    pub async fn ingest(&self, delivery: Delivery) -> Result<Ingested, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let jobs = self.inner.jobs.as_ref().ok_or(StoreError::Closed)?;
+        jobs.send(writer::Job::Insert { delivery: Box::new(delivery), reply }).await.map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Records a refused delivery in the bounded rejection log. Does not wait for the commit: a
+    /// flood of garbage must not slow down real deliveries.
+    pub fn record_rejection(&self, rejection: Rejection) {
+        if let Some(jobs) = &self.inner.jobs {
+            let _ = jobs.try_send(writer::Job::Reject(rejection));
+        }
+    }
+
+    /// New events (never duplicates), in commit order, after they are committed.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
+        self.inner.feed.subscribe()
+    }
+
+    /// A read connection of its own.
+    pub fn reader(&self) -> Result<Reader, StoreError> {
+        Reader::from_connection(open_connection(
+            &self.inner.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY,
+            &StoreOptions { busy_timeout: self.inner.busy_timeout, ..StoreOptions::default() },
+        )?)
+    }
+}
+
+impl Reader {
+    /// Opens an existing database for reading, without creating one where there is none.
+    pub fn open(path: &Path) -> Result<Reader, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::NoDatabase(path.to_owned()));
+        }
+        // A read-write open first, so an older schema is brought up to date before it is read.
+        drop(open_connection(path, OpenFlags::SQLITE_OPEN_READ_WRITE, &StoreOptions::default())?);
+        Reader::from_connection(open_connection(path, OpenFlags::SQLITE_OPEN_READ_ONLY, &StoreOptions::default())?)
+    }
+}
+
+/// Creates the database file (and its folder) readable by its owner only, before SQLite opens it:
+/// a door log says who was where and when. SQLite gives its -wal and -shm files the same mode.
+fn create_private_file(path: &Path) -> Result<(), StoreError> {
+    let fail = |e: std::io::Error| StoreError::Open { path: path.to_owned(), reason: e.to_string() };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.exists() {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder.create(dir).map_err(fail)?;
+        }
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path).map_err(fail)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
+    }
+    drop(file);
+    Ok(())
+}
+
+fn open_connection(path: &Path, flags: OpenFlags, options: &StoreOptions) -> Result<Connection, StoreError> {
+    let fail = |e: rusqlite::Error| StoreError::Open { path: path.to_owned(), reason: describe_open_error(&e) };
+    let mut conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(fail)?;
+    conn.busy_timeout(options.busy_timeout).map_err(fail)?;
+    if flags.contains(OpenFlags::SQLITE_OPEN_READ_WRITE) {
+        let mode: String = conn.pragma_update_and_check(None, "journal_mode", "wal", |r| r.get(0)).map_err(fail)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Open { path: path.to_owned(), reason: format!("WAL mode unavailable ({mode})") });
+        }
+        let sync = match options.synchronous {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+        };
+        conn.pragma_update(None, "synchronous", sync).map_err(fail)?;
+        match schema::migrate(&mut conn).map_err(fail)? {
+            schema::Migrated::UpToDate => {}
+            schema::Migrated::NewerThanThisBuild(found) => {
+                return Err(StoreError::NewerSchema { path: path.to_owned(), found, known: schema::CURRENT_VERSION });
+            }
+        }
+    } else {
+        let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(fail)?;
+        if found > schema::CURRENT_VERSION {
+            return Err(StoreError::NewerSchema { path: path.to_owned(), found, known: schema::CURRENT_VERSION });
+        }
+    }
+    Ok(conn)
+}
+
+fn describe_open_error(e: &rusqlite::Error) -> String {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => {
+            "it is not a SQLite database or it is damaged; it was left untouched (restore it from a backup, or \
+             move it aside to start a new one)"
+                .to_owned()
+        }
+        Some(rusqlite::ErrorCode::DatabaseCorrupt) => {
+            "it is damaged; it was left untouched (restore it from a backup, or move it aside to start a new one)"
+                .to_owned()
+        }
+        _ => e.to_string(),
+    }
+}

@@ -1,0 +1,327 @@
+//! Read queries for the timeline, the CLI and the status bar, on a read-only connection.
+//!
+//! Every list is keyset-paginated on (`created_at`, `id`), newest first, and served by an index, so the
+//! millionth row costs what the first does. `created_at` is the event's own time: Kisi does not promise
+//! to deliver in order, and the timeline shows when things happened, not when they arrived.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+
+use super::{StoreError, StoredEvent};
+use crate::event::{Event, EventKind, Source};
+
+/// A read connection with the timeline's queries.
+pub struct Reader {
+    conn: Connection,
+}
+
+/// Which events to list. Empty fields do not filter. Text filters ignore case.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EventFilter {
+    /// Failed unlocks only.
+    pub failed_only: bool,
+    /// The door, by its exact name (`object_name`).
+    pub door: Option<String>,
+    /// Who acted, by their exact label ("Ada Lovelace", "Exit button", "Access link: Crew").
+    pub actor: Option<String>,
+    /// Kisi's event type, e.g. `lock.unlock`.
+    pub event_type: Option<String>,
+    /// From this time on (Unix ms, inclusive).
+    pub since: Option<i64>,
+    /// Before this time (Unix ms, exclusive).
+    pub until: Option<i64>,
+    /// Words that must all appear (as word prefixes) in the actor, door, error or message.
+    pub search: Option<String>,
+}
+
+/// Where a page ended: the next page starts strictly after this (`created_at`, `id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at: i64,
+    pub id: i64,
+}
+
+impl fmt::Display for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.created_at, self.id)
+    }
+}
+
+impl FromStr for Cursor {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (t, id) = s.split_once('.').ok_or_else(|| format!("cursor {s:?} is not of the form TIME.ID"))?;
+        Ok(Cursor {
+            created_at: t.parse().map_err(|_| format!("cursor {s:?} has a bad time"))?,
+            id: id.parse().map_err(|_| format!("cursor {s:?} has a bad id"))?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub events: Vec<StoredEvent>,
+    /// `None` when this was the last page.
+    pub next: Option<Cursor>,
+}
+
+/// How many events of each kind, for "today: 42 unlocks, 2 failed".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct KindCounts {
+    pub unlock_ok: i64,
+    pub unlock_failed: i64,
+    pub door_opened: i64,
+    pub held_open: i64,
+    pub forced_open: i64,
+    pub login: i64,
+    pub other: i64,
+}
+
+impl KindCounts {
+    pub fn total(&self) -> i64 {
+        self.unlock_ok
+            + self.unlock_failed
+            + self.door_opened
+            + self.held_open
+            + self.forced_open
+            + self.login
+            + self.other
+    }
+
+    fn slot(&mut self, kind: EventKind) -> &mut i64 {
+        match kind {
+            EventKind::UnlockOk => &mut self.unlock_ok,
+            EventKind::UnlockFailed => &mut self.unlock_failed,
+            EventKind::DoorOpened => &mut self.door_opened,
+            EventKind::HeldOpen => &mut self.held_open,
+            EventKind::ForcedOpen => &mut self.forced_open,
+            EventKind::Login => &mut self.login,
+            EventKind::Other => &mut self.other,
+        }
+    }
+}
+
+/// Failed unlocks at one door in one hour of the day (0–23, in the caller's time zone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailureCell {
+    pub door: String,
+    pub hour: u8,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectionCount {
+    pub reason: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectionRecord {
+    pub at: i64,
+    pub reason: String,
+    pub size: i64,
+    pub detail: String,
+}
+
+const COLUMNS: &str = "id, uuid, type, kind, success, actor_type, actor_id, actor_name, actor_email, actor_label,
+    object_type, object_id, object_name, place_id, organization_id, error_code, error_message, message,
+    created_at, received_at, verified, source, duplicates, raw";
+
+impl Reader {
+    pub(super) fn from_connection(conn: Connection) -> Result<Reader, StoreError> {
+        Ok(Reader { conn })
+    }
+
+    /// One page of events matching `filter`, newest first, starting after `after`.
+    pub fn events(&self, filter: &EventFilter, after: Option<Cursor>, limit: usize) -> Result<Page, StoreError> {
+        let limit = limit.clamp(1, 10_000);
+        let mut sql = format!("SELECT {COLUMNS} FROM events WHERE 1");
+        let mut args: Vec<Value> = Vec::new();
+        push_filter(filter, &mut sql, &mut args);
+        if let Some(c) = after {
+            sql.push_str(" AND (created_at, id) < (?, ?)");
+            args.push(c.created_at.into());
+            args.push(c.id.into());
+        }
+        sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT ?");
+        args.push((limit as i64 + 1).into());
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut events = stmt.query_map(params_from_iter(args), read_event)?.collect::<Result<Vec<_>, _>>()?;
+        let next = if events.len() > limit {
+            events.truncate(limit);
+            events.last().map(|e| Cursor { created_at: e.time(), id: e.id })
+        } else {
+            None
+        };
+        Ok(Page { events, next })
+    }
+
+    /// One event by its uuid.
+    pub fn event(&self, uuid: &str) -> Result<Option<StoredEvent>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM events WHERE uuid = ?1");
+        Ok(self.conn.prepare_cached(&sql)?.query_row([uuid], read_event).optional()?)
+    }
+
+    /// How many events are stored in all.
+    pub fn count(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?)
+    }
+
+    /// Counts by kind of the events that happened at or after `since` (Unix ms): pass the start of
+    /// the local day for "today".
+    pub fn counts_since(&self, since: i64) -> Result<KindCounts, StoreError> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT kind, count(*) FROM events WHERE created_at >= ?1 GROUP BY kind")?;
+        let mut counts = KindCounts::default();
+        let rows = stmt.query_map([since], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        for row in rows {
+            let (kind, n) = row?;
+            *counts.slot(EventKind::parse(&kind).unwrap_or(EventKind::Other)) += n;
+        }
+        Ok(counts)
+    }
+
+    /// When the most recently stored event arrived (Unix ms), if any.
+    pub fn last_received_at(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT received_at FROM events ORDER BY id DESC LIMIT 1")?
+            .query_row([], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Failed unlocks per door and hour of day between `since` and `until` (Unix ms). Hours are
+    /// shifted by `utc_offset_secs`, the caller's time zone, so 09 means nine in the morning there.
+    pub fn failures_by_door_and_hour(
+        &self,
+        since: i64,
+        until: i64,
+        utc_offset_secs: i32,
+    ) -> Result<Vec<FailureCell>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT coalesce(object_name, ''), ((created_at / 1000 + ?3) % 86400 + 86400) % 86400 / 3600, count(*)
+             FROM events WHERE kind = 'unlock_failed' AND created_at >= ?1 AND created_at < ?2
+             GROUP BY 1, 2 ORDER BY 1, 2",
+        )?;
+        let cells = stmt
+            .query_map(params![since, until, utc_offset_secs], |r| {
+                Ok(FailureCell { door: r.get(0)?, hour: r.get::<_, i64>(1)? as u8, count: r.get(2)? })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(cells)
+    }
+
+    /// Rejected deliveries by reason, since the database was created.
+    pub fn rejection_counts(&self) -> Result<Vec<RejectionCount>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT reason, count FROM rejection_counts ORDER BY count DESC")?;
+        let rows = stmt.query_map([], |r| Ok(RejectionCount { reason: r.get(0)?, count: r.get(1)? }))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// The most recent rejected deliveries, newest first (the log keeps the last few hundred).
+    pub fn recent_rejections(&self, limit: usize) -> Result<Vec<RejectionRecord>, StoreError> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT at, reason, size, detail FROM rejections ORDER BY id DESC LIMIT ?1")?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok(RejectionRecord { at: r.get(0)?, reason: r.get(1)?, size: r.get(2)?, detail: r.get(3)? })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+}
+
+fn push_filter(filter: &EventFilter, sql: &mut String, args: &mut Vec<Value>) {
+    let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    if filter.failed_only {
+        sql.push_str(" AND kind = 'unlock_failed'");
+    }
+    if let Some(door) = text(&filter.door) {
+        sql.push_str(" AND object_name = ? COLLATE NOCASE");
+        args.push(door.into());
+    }
+    if let Some(actor) = text(&filter.actor) {
+        sql.push_str(" AND actor_label = ? COLLATE NOCASE");
+        args.push(actor.into());
+    }
+    if let Some(t) = text(&filter.event_type) {
+        sql.push_str(" AND type = ?");
+        args.push(t.into());
+    }
+    if let Some(since) = filter.since {
+        sql.push_str(" AND created_at >= ?");
+        args.push(since.into());
+    }
+    if let Some(until) = filter.until {
+        sql.push_str(" AND created_at < ?");
+        args.push(until.into());
+    }
+    if let Some(query) = filter.search.as_deref().and_then(fts_query) {
+        sql.push_str(" AND id IN (SELECT rowid FROM events_text WHERE events_text MATCH ?)");
+        args.push(query.into());
+    }
+}
+
+/// Turns what a person typed into an FTS5 query: every word must appear as the start of a word
+/// ("gra hop" finds "Grace Hopper"). Punctuation separates words and never reaches FTS5 syntax.
+fn fts_query(input: &str) -> Option<String> {
+    let words: Vec<String> =
+        input.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| format!("\"{w}\"*")).collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+fn read_event(r: &Row<'_>) -> rusqlite::Result<StoredEvent> {
+    let kind: String = r.get(3)?;
+    let source: String = r.get(21)?;
+    Ok(StoredEvent {
+        id: r.get(0)?,
+        received_at: r.get(19)?,
+        verified: r.get(20)?,
+        source: Source::parse(&source).unwrap_or(Source::Webhook),
+        duplicates: r.get(22)?,
+        event: Event {
+            uuid: r.get(1)?,
+            event_type: r.get(2)?,
+            kind: EventKind::parse(&kind).unwrap_or(EventKind::Other),
+            success: r.get(4)?,
+            actor_type: r.get(5)?,
+            actor_id: r.get(6)?,
+            actor_name: r.get(7)?,
+            actor_email: r.get(8)?,
+            actor_label: r.get(9)?,
+            object_type: r.get(10)?,
+            object_id: r.get(11)?,
+            object_name: r.get(12)?,
+            place_id: r.get(13)?,
+            organization_id: r.get(14)?,
+            error_code: r.get(15)?,
+            error_message: r.get(16)?,
+            message: r.get(17)?,
+            created_at: Some(r.get(18)?),
+            raw: r.get(23)?,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let c = Cursor { created_at: 1_700_000_000_000, id: 42 };
+        assert_eq!(c.to_string().parse::<Cursor>(), Ok(c));
+        assert!("nope".parse::<Cursor>().is_err());
+        assert!("1.x".parse::<Cursor>().is_err());
+    }
+
+    #[test]
+    fn search_words_become_prefix_terms_without_fts_syntax() {
+        assert_eq!(fts_query("Grace hop").as_deref(), Some("\"Grace\"* \"hop\"*"));
+        assert_eq!(fts_query("\"OR\" NEAR(a*"), Some("\"OR\"* \"NEAR\"* \"a\"*".to_owned()));
+        assert_eq!(fts_query("  -- "), None);
+    }
+}

@@ -1,0 +1,95 @@
+//! The database schema as an append-only list of migrations, tracked by `PRAGMA user_version` and
+//! applied in one transaction. Never edit a migration that has shipped: add the next one.
+
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // v1: events, their indexes for the timeline's keyset queries, free-text search, and the bounded
+    // log of rejected deliveries.
+    r#"
+    CREATE TABLE events (
+        id              INTEGER PRIMARY KEY,
+        uuid            TEXT    NOT NULL UNIQUE,
+        type            TEXT    NOT NULL,
+        kind            TEXT    NOT NULL,
+        success         INTEGER,
+        actor_type      TEXT,
+        actor_id        INTEGER,
+        actor_name      TEXT,
+        actor_email     TEXT,
+        actor_label     TEXT,
+        object_type     TEXT,
+        object_id       INTEGER,
+        object_name     TEXT,
+        place_id        INTEGER,
+        organization_id INTEGER,
+        error_code      TEXT,
+        error_message   TEXT,
+        message         TEXT,
+        created_at      INTEGER NOT NULL,  -- the event's own time, Unix ms (received_at when Kisi sent none)
+        received_at     INTEGER NOT NULL,  -- when this receiver stored it, Unix ms
+        verified        INTEGER NOT NULL,  -- 1 when the X-Signature was checked and matched
+        source          TEXT    NOT NULL,  -- 'webhook' | 'backfill'
+        duplicates      INTEGER NOT NULL DEFAULT 0,  -- re-deliveries of the same uuid
+        raw             BLOB    NOT NULL   -- the body exactly as delivered
+    );
+    CREATE INDEX events_by_time      ON events (created_at, id);
+    CREATE INDEX events_by_kind      ON events (kind, created_at, id);
+    CREATE INDEX events_by_door      ON events (object_name COLLATE NOCASE, created_at, id);
+    CREATE INDEX events_by_door_kind ON events (object_name COLLATE NOCASE, kind, created_at, id);
+    CREATE INDEX events_by_actor     ON events (actor_label COLLATE NOCASE, created_at, id);
+    CREATE INDEX events_by_type      ON events (type, created_at, id);
+
+    CREATE VIRTUAL TABLE events_text USING fts5 (
+        actor_label, object_name, error_message, message,
+        content = 'events', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER events_text_insert AFTER INSERT ON events BEGIN
+        INSERT INTO events_text (rowid, actor_label, object_name, error_message, message)
+        VALUES (new.id, new.actor_label, new.object_name, new.error_message, new.message);
+    END;
+    CREATE TRIGGER events_text_delete AFTER DELETE ON events BEGIN
+        INSERT INTO events_text (events_text, rowid, actor_label, object_name, error_message, message)
+        VALUES ('delete', old.id, old.actor_label, old.object_name, old.error_message, old.message);
+    END;
+
+    CREATE TABLE rejections (
+        id     INTEGER PRIMARY KEY,
+        at     INTEGER NOT NULL,  -- Unix ms
+        reason TEXT    NOT NULL,
+        size   INTEGER NOT NULL,  -- body bytes, or the declared Content-Length
+        detail TEXT    NOT NULL
+    );
+    CREATE TABLE rejection_counts (
+        reason TEXT PRIMARY KEY,
+        count  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
+];
+
+/// The schema version this build writes.
+pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// What the database said about its version before migrating.
+pub enum Migrated {
+    UpToDate,
+    NewerThanThisBuild(i64),
+}
+
+/// Brings the schema up to [`CURRENT_VERSION`], all steps in one transaction.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Migrated> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > CURRENT_VERSION {
+        return Ok(Migrated::NewerThanThisBuild(version));
+    }
+    if version == CURRENT_VERSION {
+        return Ok(Migrated::UpToDate);
+    }
+    let tx = conn.transaction()?;
+    for step in &MIGRATIONS[version as usize..] {
+        tx.execute_batch(step)?;
+    }
+    tx.pragma_update(None, "user_version", CURRENT_VERSION)?;
+    tx.commit()?;
+    Ok(Migrated::UpToDate)
+}

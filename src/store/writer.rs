@@ -1,0 +1,161 @@
+//! The writer thread: the only code that writes to the database.
+//!
+//! Deliveries that arrive while a commit is under way queue up and are committed together in the next
+//! transaction (group commit), so many concurrent deliveries share one fsync. Each delivery is
+//! answered only after its group's COMMIT returned; if the commit fails, every delivery in the group is
+//! answered with the error (the router turns that into a 503, and Kisi retries), and nothing of the
+//! group is kept. New events go out on the feed only after their commit.
+
+use std::sync::Arc;
+
+use rusqlite::{params, Connection, TransactionBehavior};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use super::{Delivery, Ingested, Rejection, StoreError, StoredEvent};
+
+/// The most deliveries one transaction takes; more wait for the next one.
+pub const MAX_BATCH: usize = 512;
+/// The rejection log keeps this many recent entries (counts per reason are kept for ever).
+pub(super) const REJECTIONS_KEPT: i64 = 300;
+
+pub(super) enum Job {
+    Insert { delivery: Box<Delivery>, reply: oneshot::Sender<Result<Ingested, StoreError>> },
+    Reject(Rejection),
+}
+
+pub(super) fn spawn(
+    conn: Connection,
+    jobs: mpsc::Receiver<Job>,
+    feed: broadcast::Sender<Arc<StoredEvent>>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new().name("doorwatch-writer".into()).spawn(move || run(conn, jobs, feed))
+}
+
+fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Job>, feed: broadcast::Sender<Arc<StoredEvent>>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    // `blocking_recv` returns None once every sender is gone and the queue is empty, so everything
+    // that was queued is committed before the thread ends.
+    while let Some(job) = jobs.blocking_recv() {
+        batch.push(job);
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit(&mut conn, &mut batch, &feed);
+    }
+}
+
+fn commit(conn: &mut Connection, batch: &mut Vec<Job>, feed: &broadcast::Sender<Arc<StoredEvent>>) {
+    match write(conn, batch) {
+        Ok(outcomes) => {
+            for (job, outcome) in batch.drain(..).zip(outcomes) {
+                if let (Job::Insert { reply, .. }, Some(outcome)) = (job, outcome) {
+                    if let Ingested::Stored(event) = &outcome {
+                        // No subscriber is fine: the store is the source of truth.
+                        let _ = feed.send(Arc::clone(event));
+                    }
+                    let _ = reply.send(Ok(outcome));
+                }
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, deliveries = batch.len(), "commit failed; answering 503 so Kisi retries");
+            for job in batch.drain(..) {
+                if let Job::Insert { reply, .. } = job {
+                    let _ = reply.send(Err(StoreError::Unavailable(e.to_string())));
+                }
+            }
+        }
+    }
+}
+
+/// Writes the batch in one transaction. Returns one outcome per job (`None` for rejections).
+fn write(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<Vec<Option<Ingested>>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut rejected = false;
+    {
+        let mut insert = tx.prepare_cached(INSERT_EVENT)?;
+        let mut reject =
+            tx.prepare_cached("INSERT INTO rejections (at, reason, size, detail) VALUES (?1, ?2, ?3, ?4)")?;
+        let mut count = tx.prepare_cached(
+            "INSERT INTO rejection_counts (reason, count) VALUES (?1, 1)
+             ON CONFLICT (reason) DO UPDATE SET count = count + 1",
+        )?;
+        for job in batch {
+            match job {
+                Job::Insert { delivery, .. } => {
+                    let e = &delivery.event;
+                    let created_at = e.created_at.unwrap_or(delivery.received_at);
+                    let (id, duplicates): (i64, i64) = insert.query_row(
+                        params![
+                            e.uuid,
+                            e.event_type,
+                            e.kind.as_str(),
+                            e.success,
+                            e.actor_type,
+                            e.actor_id,
+                            e.actor_name,
+                            e.actor_email,
+                            e.actor_label,
+                            e.object_type,
+                            e.object_id,
+                            e.object_name,
+                            e.place_id,
+                            e.organization_id,
+                            e.error_code,
+                            e.error_message,
+                            e.message,
+                            created_at,
+                            delivery.received_at,
+                            delivery.verified,
+                            delivery.source.as_str(),
+                            e.raw,
+                        ],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )?;
+                    outcomes.push(Some(if duplicates == 0 {
+                        let mut event = e.clone();
+                        event.created_at = Some(created_at);
+                        Ingested::Stored(Arc::new(StoredEvent {
+                            id,
+                            received_at: delivery.received_at,
+                            verified: delivery.verified,
+                            source: delivery.source,
+                            duplicates: 0,
+                            event,
+                        }))
+                    } else {
+                        Ingested::Duplicate { id, uuid: e.uuid.clone(), duplicates }
+                    }));
+                }
+                Job::Reject(r) => {
+                    reject.execute(params![r.at, r.reason.as_str(), r.size as i64, r.detail])?;
+                    count.execute(params![r.reason.as_str()])?;
+                    rejected = true;
+                    outcomes.push(None);
+                }
+            }
+        }
+    }
+    if rejected {
+        tx.execute(
+            "DELETE FROM rejections WHERE id <= (SELECT max(id) FROM rejections) - ?1",
+            params![REJECTIONS_KEPT],
+        )?;
+    }
+    tx.commit()?;
+    Ok(outcomes)
+}
+
+/// A new uuid inserts a row with `duplicates = 0`; a uuid already stored (earlier, or earlier in the
+/// same batch) leaves the row as it was except for its re-delivery count, which goes up by one.
+const INSERT_EVENT: &str = "
+    INSERT INTO events (uuid, type, kind, success, actor_type, actor_id, actor_name, actor_email, actor_label,
+                        object_type, object_id, object_name, place_id, organization_id, error_code,
+                        error_message, message, created_at, received_at, verified, source, raw)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
+    ON CONFLICT (uuid) DO UPDATE SET duplicates = duplicates + 1
+    RETURNING id, duplicates";
