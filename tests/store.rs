@@ -1,0 +1,219 @@
+//! The store on a real SQLite file: fixtures round-trip with the right kind and label, the timeline's
+//! queries page and filter correctly, and what was stored survives a restart.
+
+mod support;
+
+use std::collections::HashSet;
+
+use doorwatch::event::{Event, EventKind, Source};
+use doorwatch::store::{Delivery, EventFilter, Ingested, Reader, Store, StoreError, StoreOptions, SCHEMA_VERSION};
+use support::*;
+
+fn delivery(raw: &[u8], received_at: i64) -> Delivery {
+    Delivery { event: Event::from_json(raw).unwrap(), received_at, verified: true, source: Source::Webhook }
+}
+
+/// A small event at `created_at` (Unix ms) with the given door, actor and outcome.
+fn event_at(uuid: &str, created_at: i64, door: &str, actor: &str, success: bool) -> Vec<u8> {
+    let t = doorwatch::event::format_time(created_at);
+    serde_json::to_vec(&serde_json::json!({
+        "uuid": uuid, "type": "lock.unlock", "actor_type": "User", "actor_name": actor,
+        "object_name": door, "success": success, "created_at": t,
+        "error_message": if success { None } else { Some("Access denied.") },
+    }))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn every_fixture_is_stored_and_read_back_with_its_kind_and_actor_label() {
+    let t = open_store();
+    let expected = [
+        ("full-event-object.json", EventKind::UnlockOk, Some("Ada Lovelace")),
+        ("lock-held-open.json", EventKind::HeldOpen, None),
+        ("lock-opened.json", EventKind::DoorOpened, None),
+        ("login-create.json", EventKind::Login, Some("Ada Lovelace")),
+        ("seed-sample.json", EventKind::UnlockOk, Some("string: string")),
+        ("unlock-access-link.json", EventKind::UnlockOk, Some("Access link: Cleaning crew link")),
+        ("unlock-exit-button.json", EventKind::UnlockOk, Some("Exit button")),
+        ("unlock-failed-user.json", EventKind::UnlockFailed, Some("Grace Hopper")),
+        ("unlock-ok-user.json", EventKind::UnlockOk, Some("Ada Lovelace")),
+    ];
+    assert_eq!(expected.len(), FIXTURES.len());
+    for (name, kind, label) in expected {
+        let raw = fixture(name);
+        let Ingested::Stored(stored) = t.store.ingest(delivery(&raw, 1)).await.unwrap() else {
+            panic!("{name} was not new")
+        };
+        let read = t.store.reader().unwrap().event(&stored.event.uuid).unwrap().unwrap();
+        assert_eq!(read.event.kind, kind, "{name}");
+        assert_eq!(read.event.actor_label.as_deref(), label, "{name}");
+        assert_eq!(read.event.raw, raw, "{name}: raw bytes must come back identical");
+        assert_eq!(*stored, read, "{name}: what the feed announced is what was stored");
+    }
+    let full = t.store.reader().unwrap().event("0b6f3a52-1c1e-4d8a-9f53-2a8c6f1d0e08").unwrap().unwrap();
+    assert_eq!(full.event.created_at, doorwatch::event::parse_time("2026-11-02T09:00:01.250Z"));
+    assert_eq!(full.event.actor_email.as_deref(), Some("ada@example.com"));
+    assert_eq!(full.event.place_id, Some(3301));
+    let failed = t.store.reader().unwrap().event("0b6f3a52-1c1e-4d8a-9f53-2a8c6f1d0e02").unwrap().unwrap();
+    assert_eq!(failed.event.error_code.as_deref(), Some("fcd8ef"));
+    assert_eq!(failed.event.error_message.as_deref(), Some("Access denied."));
+}
+
+#[tokio::test]
+async fn unknown_event_types_are_stored_generically() {
+    let t = open_store();
+    let raw = br#"{"uuid":"u-new","type":"teleporter.engage","object_name":"Bay 1","future_field":[1,2]}"#;
+    t.store.ingest(delivery(raw, 5)).await.unwrap();
+    let e = t.store.reader().unwrap().event("u-new").unwrap().unwrap();
+    assert_eq!(e.event.kind, EventKind::Other);
+    assert_eq!(e.event.event_type, "teleporter.engage");
+    assert_eq!(e.time(), 5, "without created_at the arrival time orders it");
+}
+
+#[tokio::test]
+async fn bodies_without_uuid_collapse_by_their_bytes() {
+    let t = open_store();
+    let raw = br#"{"type":"lock.unlock","object_name":"Old Door","success":true}"#;
+    assert!(matches!(t.store.ingest(delivery(raw, 1)).await.unwrap(), Ingested::Stored(_)));
+    assert!(matches!(t.store.ingest(delivery(raw, 2)).await.unwrap(), Ingested::Duplicate { duplicates: 1, .. }));
+    assert_eq!(t.store.reader().unwrap().count().unwrap(), 1);
+}
+
+#[tokio::test]
+async fn pages_are_newest_first_by_event_time_and_never_repeat_or_skip() {
+    let t = open_store();
+    let base = 1_793_600_000_000;
+    // Delivered out of order, with ties on the same millisecond.
+    for i in (0..250).rev() {
+        let at = base + (i / 2) * 1000;
+        t.store.ingest(delivery(&event_at(&format!("e{i}"), at, "Main Entrance", "Ada", true), 0)).await.unwrap();
+    }
+    let reader = t.store.reader().unwrap();
+    let (mut seen, mut after, mut last_time) = (Vec::new(), None, i64::MAX);
+    loop {
+        let page = reader.events(&EventFilter::default(), after, 40).unwrap();
+        for e in &page.events {
+            assert!(e.time() <= last_time, "out of order");
+            last_time = e.time();
+            seen.push(e.event.uuid.clone());
+        }
+        match page.next {
+            Some(c) => after = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 250);
+    assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 250, "a row appeared on two pages");
+}
+
+#[tokio::test]
+async fn filters_select_what_they_say() {
+    let t = open_store();
+    let day = 86_400_000;
+    let base = 1_793_577_600_000; // 2026-11-02T00:00:00Z
+    let rows = [
+        ("a", base + 9 * 3_600_000, "Main Entrance", "Ada Lovelace", true),
+        ("b", base + 10 * 3_600_000, "Main Entrance", "Grace Hopper", false),
+        ("c", base + 10 * 3_600_000 + 60_000, "Back Door", "Grace Hopper", false),
+        ("d", base + day + 3_600_000, "Main Entrance", "Grace Hopper", false),
+        ("e", base + day + 7_200_000, "Back Door", "Ada Lovelace", true),
+    ];
+    for (uuid, at, door, actor, ok) in rows {
+        t.store.ingest(delivery(&event_at(uuid, at, door, actor, ok), at)).await.unwrap();
+    }
+    let reader = t.store.reader().unwrap();
+    let uuids = |f: EventFilter| -> Vec<String> {
+        reader.events(&f, None, 100).unwrap().events.into_iter().map(|e| e.event.uuid).collect()
+    };
+    assert_eq!(uuids(EventFilter { failed_only: true, ..Default::default() }), ["d", "c", "b"]);
+    assert_eq!(uuids(EventFilter { door: Some("main entrance".into()), ..Default::default() }), ["d", "b", "a"]);
+    assert_eq!(
+        uuids(EventFilter { failed_only: true, door: Some("Main Entrance".into()), ..Default::default() }),
+        ["d", "b"]
+    );
+    assert_eq!(uuids(EventFilter { actor: Some("ada lovelace".into()), ..Default::default() }), ["e", "a"]);
+    assert_eq!(uuids(EventFilter { since: Some(base + day), ..Default::default() }), ["e", "d"]);
+    assert_eq!(uuids(EventFilter { until: Some(base + 10 * 3_600_000), ..Default::default() }), ["a"]);
+    assert_eq!(
+        uuids(EventFilter { event_type: Some("lock.opened".into()), ..Default::default() }),
+        Vec::<String>::new()
+    );
+    assert_eq!(uuids(EventFilter { search: Some("grac hop".into()), ..Default::default() }), ["d", "c", "b"]);
+    assert_eq!(uuids(EventFilter { search: Some("denied back".into()), ..Default::default() }), ["c"]);
+    assert_eq!(uuids(EventFilter { search: Some("\"; DROP TABLE events; --".into()), ..Default::default() }).len(), 0);
+
+    let today = reader.counts_since(base + day).unwrap();
+    assert_eq!((today.unlock_ok, today.unlock_failed, today.total()), (1, 1, 2));
+    assert_eq!(reader.last_received_at().unwrap(), Some(base + day + 7_200_000));
+
+    let cells = reader.failures_by_door_and_hour(base, base + 2 * day, 0).unwrap();
+    let cells: Vec<(String, u8, i64)> = cells.into_iter().map(|c| (c.door, c.hour, c.count)).collect();
+    assert_eq!(cells, [("Back Door".into(), 10, 1), ("Main Entrance".into(), 1, 1), ("Main Entrance".into(), 10, 1)]);
+    let shifted = reader.failures_by_door_and_hour(base, base + 2 * day, 2 * 3600).unwrap();
+    assert!(shifted.iter().all(|c| c.hour == 12 || c.hour == 3), "hours follow the caller's time zone");
+}
+
+#[tokio::test]
+async fn everything_survives_a_restart() {
+    let t = open_store();
+    let mut uuids = Vec::new();
+    for name in FIXTURES {
+        uuids.push(t.store.ingest(delivery(&fixture(name), 7)).await.unwrap().uuid().to_owned());
+    }
+    let path = t.path.clone();
+    let before = events_snapshot(&path);
+    drop(t.store);
+    let reopened = Store::open(&path, StoreOptions::default()).unwrap();
+    assert_eq!(events_snapshot(&path), before);
+    let reader = reopened.reader().unwrap();
+    for uuid in uuids {
+        assert!(reader.event(&uuid).unwrap().is_some(), "{uuid} lost across a restart");
+    }
+    // A re-delivery after the restart is still recognised.
+    let again = reopened.ingest(delivery(&fixture("unlock-ok-user.json"), 8)).await.unwrap();
+    assert!(matches!(again, Ingested::Duplicate { duplicates: 1, .. }));
+}
+
+#[cfg(unix)]
+#[test]
+fn the_database_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = open_store();
+    let mode = std::fs::metadata(&t.path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+#[test]
+fn a_newer_database_is_refused_with_a_message_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("future.sqlite3");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+    drop(conn);
+    let err = Store::open(&path, StoreOptions::default()).err().unwrap();
+    assert!(matches!(err, StoreError::NewerSchema { .. }));
+    let message = err.to_string();
+    assert!(message.contains(path.to_str().unwrap()), "{message}");
+    assert!(message.contains("newer"), "{message}");
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.sqlite3");
+    let junk = b"these are my notes, not a database at all......................................".repeat(20);
+    std::fs::write(&path, &junk).unwrap();
+    let err = Store::open(&path, StoreOptions::default()).err().unwrap();
+    let message = err.to_string();
+    assert!(message.contains(path.to_str().unwrap()), "{message}");
+    assert!(message.contains("not a SQLite database"), "{message}");
+    assert_eq!(std::fs::read(&path).unwrap(), junk, "the file must not be touched");
+}
+
+#[test]
+fn reading_where_there_is_no_database_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("typo.sqlite3");
+    assert!(matches!(Reader::open(&path), Err(StoreError::NoDatabase(_))));
+    assert!(!path.exists());
+}
