@@ -1,0 +1,262 @@
+//! The `doorwatch` command end to end, as a newcomer would use it: `serve` on a real port, `send-test`,
+//! a hand-made delivery, `events --json`, `export`, a clean stop, and the errors for bad input.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use support::*;
+
+const SECRET: &str = "cli-test-signing-key-5f2a";
+
+fn doorwatch(db: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_doorwatch"));
+    for var in ["DOORWATCH_DB", "DOORWATCH_LISTEN", "DOORWATCH_SIGNING_KEY", "DOORWATCH_LOG"] {
+        cmd.env_remove(var);
+    }
+    cmd.arg("--db").arg(db);
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.stdin(Stdio::null()).output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A running `doorwatch serve`, its stdout lines arriving on a channel.
+struct Serve {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    url: String,
+    printed: Vec<String>,
+}
+
+impl Serve {
+    fn start(db: &Path, key: Option<&str>) -> Serve {
+        let mut cmd = doorwatch(db);
+        cmd.args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::piped());
+        if let Some(key) = key {
+            cmd.env("DOORWATCH_SIGNING_KEY", key);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let (tx, lines) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut serve = Serve { child, lines, url: String::new(), printed: Vec::new() };
+        let first = serve.wait_for("receiving on");
+        serve.url = first.rsplit(' ').next().unwrap().to_owned();
+        serve
+    }
+
+    fn wait_for(&mut self, needle: &str) -> String {
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("serve never printed {needle:?}; it printed {:#?}", self.printed));
+            self.printed.push(line.clone());
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    }
+
+    /// Stops it the way a service manager does, and returns its exit status and stderr.
+    fn stop(mut self) -> (std::process::ExitStatus, String, Vec<String>) {
+        Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().unwrap();
+        self.wait_for("Stopped");
+        let status = self.child.wait().unwrap();
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut self.child.stderr.take().unwrap(), &mut stderr).unwrap();
+        (status, stderr, self.printed)
+    }
+}
+
+fn post(url: &str, body: &[u8], signature: Option<String>) -> (u16, String) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let mut request =
+            reqwest::Client::new().post(url).header("content-type", "application/json").body(body.to_vec());
+        if let Some(s) = signature {
+            request = request.header("x-signature", s);
+        }
+        let response = request.send().await.unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    })
+}
+
+#[test]
+fn serve_receive_list_and_export_a_signed_test_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("office.sqlite3");
+    let mut serve = Serve::start(&db, Some(SECRET));
+    assert!(serve.url.starts_with("http://127.0.0.1:") && serve.url.ends_with("/webhooks/kisi"), "{}", serve.url);
+    serve.wait_for("Signature check: on");
+
+    // send-test signs with the key from the environment, like Kisi does.
+    let out =
+        run(doorwatch(&db).args(["send-test", "--failed", "--url", &serve.url]).env("DOORWATCH_SIGNING_KEY", SECRET));
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("200 "), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("\"stored\""));
+    let line = serve.wait_for("Main Entrance");
+    assert!(line.contains("FAILED") && line.contains("Test Person") && line.contains("Access denied."), "{line}");
+
+    // A delivery whose fields need quoting in CSV, signed by hand with Kisi's header form.
+    let tricky = br#"{"uuid":"q-1","type":"lock.unlock","actor_type":"User","actor_name":"O'Brien, \"Jo\"","object_name":"=cmd|' /C calc'!A0","success":true,"created_at":"2026-11-02T08:00:00+01:00"}"#;
+    let signature = doorwatch::signature::SigningKey::new(SECRET).unwrap().sign(tricky);
+    let (status, answer) = post(&serve.url, tricky, Some(signature.clone()));
+    assert_eq!((status, answer.contains("stored")), (200, true), "{answer}");
+    serve.wait_for("O'Brien");
+
+    // Unsigned and wrongly signed deliveries are refused and not stored.
+    assert_eq!(post(&serve.url, &fixture("unlock-ok-user.json"), None).0, 401);
+    assert_eq!(post(&serve.url, &fixture("unlock-ok-user.json"), Some(signature)).0, 401);
+    // send-test without the key says what to do.
+    let unsigned = run(doorwatch(&db).args(["send-test", "--url", &serve.url]));
+    assert!(!unsigned.status.success());
+    assert!(text(&unsigned.stderr).contains("DOORWATCH_SIGNING_KEY is not set"), "{}", text(&unsigned.stderr));
+
+    let events = run(doorwatch(&db).args(["events", "--json"]));
+    assert!(events.status.success(), "{}", text(&events.stderr));
+    let rows: Vec<serde_json::Value> = text(&events.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    let failed = rows.iter().find(|r| r["success"] == false).unwrap();
+    for field in [
+        "uuid",
+        "type",
+        "success",
+        "actor_type",
+        "actor_name",
+        "object_name",
+        "created_at",
+        "received_at",
+        "verified",
+        "source",
+        "duplicates",
+        "raw",
+    ] {
+        assert!(failed.get(field).is_some(), "--json lacks {field}: {failed}");
+    }
+    assert_eq!(failed["verified"], true);
+    assert_eq!(failed["source"], "webhook");
+    assert_eq!(failed["kind"], "unlock_failed");
+    assert_eq!(failed["raw"]["error_code"], "fcd8ef", "the original payload is under raw");
+    let tricky_row = rows.iter().find(|r| r["uuid"] == "q-1").unwrap();
+    assert_eq!(tricky_row["created_at"], "2026-11-02T07:00:00.000Z", "offsets are normalised to UTC");
+
+    let failed_only = run(doorwatch(&db).args(["events", "--failed", "--json"]));
+    assert_eq!(text(&failed_only.stdout).lines().count(), 1);
+    let human = run(doorwatch(&db).args(["events", "--search", "brien"]));
+    assert!(text(&human.stdout).contains("O'Brien, \"Jo\""), "{}", text(&human.stdout));
+
+    let csv_path = dir.path().join("out.csv");
+    let export = run(doorwatch(&db).args(["export", "--format", "csv", "-o"]).arg(&csv_path));
+    assert!(export.status.success(), "{}", text(&export.stderr));
+    assert!(text(&export.stderr).contains("Exported 2 events"));
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().starts_with("created_at,door,actor,outcome,kind,type,success"));
+    assert!(csv.contains(r#""O'Brien, ""Jo""""#), "quotes and commas are escaped: {csv}");
+    assert!(csv.contains("'=cmd|"), "a formula-looking door name is defused: {csv}");
+    assert_eq!(csv.lines().count(), 3);
+
+    let jsonl = run(doorwatch(&db).args(["export", "--format", "jsonl", "--failed"]));
+    let exported: Vec<serde_json::Value> =
+        text(&jsonl.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(exported.len(), 1);
+    assert_eq!(exported[0]["uuid"], failed["uuid"]);
+
+    let (status, stderr, printed) = serve.stop();
+    assert!(status.success(), "serve exited with {status}: {stderr}");
+    assert!(stderr.contains("bad_signature") && stderr.contains("missing_signature"), "{stderr}");
+    let everything = format!("{stderr}{}{}", printed.join("\n"), text(&events.stdout));
+    assert!(!everything.contains(SECRET), "the signing key leaked into output");
+}
+
+#[test]
+fn events_survive_a_restart_of_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("restart.sqlite3");
+    let serve = Serve::start(&db, None);
+    let (status, _) = post(&serve.url, &fixture("unlock-exit-button.json"), None);
+    assert_eq!(status, 200);
+    let (code, _, printed) = serve.stop();
+    assert!(code.success());
+    assert!(printed.iter().any(|l| l.contains("Signature check: OFF")), "{printed:#?}");
+    assert!(printed.iter().any(|l| l.contains("Exit button") && l.contains("(unverified)")), "{printed:#?}");
+
+    let serve = Serve::start(&db, None);
+    let (status, answer) = post(&serve.url, &fixture("unlock-exit-button.json"), None);
+    assert_eq!(status, 200);
+    assert!(answer.contains("duplicate"), "{answer}");
+    serve.stop();
+    let events = run(doorwatch(&db).args(["events", "--json"]));
+    let row: serde_json::Value = serde_json::from_str(text(&events.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(row["duplicates"], 1);
+    assert_eq!(row["actor_label"], "Exit button");
+}
+
+#[test]
+fn bad_input_gets_a_message_naming_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("none.sqlite3");
+
+    let out = run(doorwatch(&db).args(["events"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no Doorwatch database at"), "{}", text(&out.stderr));
+    assert!(!db.exists(), "listing must not create a database");
+
+    let out = run(doorwatch(&db).args(["events", "--since", "last tuesday"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--since"), "{}", text(&out.stderr));
+
+    let out = run(doorwatch(&db).args(["serve", "--listen", "0.0.0.0:8787"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("loopback only"), "{}", text(&out.stderr));
+
+    let out = run(doorwatch(&db).args(["serve", "--listen", "127.0.0.1:0", "--tunnel", "ngrok"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("--tunnel ngrok"), "{}", text(&out.stderr));
+
+    let out = run(doorwatch(&db).args(["send-test", "--url", "not a url"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("not a usable URL"), "{}", text(&out.stderr));
+
+    // Port 9 (discard) on loopback: nothing listens there on a test machine.
+    let out = run(doorwatch(&db).args(["send-test", "--url", "http://127.0.0.1:9/webhooks/kisi"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("nothing answered"), "{}", text(&out.stderr));
+
+    let out = run(doorwatch(&db).args(["export", "--format", "xml"]));
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn help_documents_every_flag() {
+    let help = |args: &[&str]| text(&run(doorwatch(Path::new("x")).args(args)).stdout);
+    let serve = help(&["serve", "--help"]);
+    for flag in ["--listen", "--tunnel", "--db", "DOORWATCH_LISTEN"] {
+        assert!(serve.contains(flag), "serve --help lacks {flag}");
+    }
+    let events = help(&["events", "--help"]);
+    for flag in ["--failed", "--door", "--actor", "--type", "--since", "--until", "--search", "--limit", "--json"] {
+        assert!(events.contains(flag), "events --help lacks {flag}");
+    }
+    let send = help(&["send-test", "--help"]);
+    for flag in ["--url", "--failed", "--signing-key-env"] {
+        assert!(send.contains(flag), "send-test --help lacks {flag}");
+    }
+    assert!(help(&["export", "--help"]).contains("--format"));
+}
