@@ -217,3 +217,40 @@ fn reading_where_there_is_no_database_creates_nothing() {
     assert!(matches!(Reader::open(&path), Err(StoreError::NoDatabase(_))));
     assert!(!path.exists());
 }
+
+#[tokio::test]
+async fn search_finds_the_same_events_whether_its_words_are_rare_or_common() {
+    let t = open_store();
+    let base = 1_793_577_600_000;
+    // 2,100 of Grace's unlocks (commoner than the full-text index is asked to list), one of Ada's,
+    // and one refused unlock with an accented name.
+    let mut tasks = Vec::new();
+    for i in 0..2100 {
+        let store = t.store.clone();
+        let raw = event_at(&format!("g{i}"), base + i * 1000, "Main Entrance", "Grace Hopper", true);
+        tasks.push(tokio::spawn(async move { store.ingest(delivery(&raw, 0)).await.unwrap() }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    t.store.ingest(delivery(&event_at("ada", base + 5, "Back Door", "Ada Lovelace", true), 0)).await.unwrap();
+    t.store.ingest(delivery(&event_at("zoe", base + 7, "Back Door", "Zoë Grant", false), 0)).await.unwrap();
+    let reader = t.store.reader().unwrap();
+    let search = |words: &str, limit| {
+        let filter = EventFilter { search: Some(words.into()), ..Default::default() };
+        reader.events(&filter, None, limit).unwrap()
+    };
+    // Common: a page of the newest, and the pages continue.
+    let page = search("grace hop", 50);
+    assert_eq!(page.events.len(), 50);
+    assert_eq!(page.events[0].event.uuid, "g2099");
+    assert!(page.next.is_some());
+    let all_grace = search("GRACE", 10_000);
+    assert_eq!(all_grace.events.len(), 2100);
+    // "gr" is common too (Grace) and also finds Zoë Grant: the row-by-row check agrees with the index.
+    assert_eq!(search("gr", 10_000).events.len(), 2101);
+    // Rare: through the full-text index.
+    assert_eq!(search("lovelace", 50).events.iter().map(|e| e.event.uuid.as_str()).collect::<Vec<_>>(), ["ada"]);
+    assert_eq!(search("back denied", 50).events[0].event.uuid, "zoe");
+    assert!(search("hopper lovelace", 50).events.is_empty());
+}

@@ -1,9 +1,11 @@
 //! The local SQLite store: the source of truth for every event Doorwatch has acknowledged.
 //!
-//! One writer thread owns the only write connection and commits deliveries in groups (see [`writer`]);
+//! One writer thread owns the only write connection and commits deliveries in groups (see [`writer`]),
+//! a second thread checkpoints the WAL off the commit path ([`checkpoint`]);
 //! reads use their own connections ([`Reader`]). The database file is created owner-only, opened in WAL
 //! mode with `synchronous=FULL` unless the caller relaxes it, and versioned by [`schema`].
 
+mod checkpoint;
 mod query;
 mod schema;
 mod writer;
@@ -183,6 +185,7 @@ struct Inner {
     path: PathBuf,
     jobs: Option<mpsc::Sender<writer::Job>>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    checkpointer: Mutex<Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>>,
     feed: broadcast::Sender<Arc<StoredEvent>>,
     busy_timeout: Duration,
 }
@@ -191,6 +194,11 @@ impl Drop for Inner {
     fn drop(&mut self) {
         self.jobs.take();
         if let Some(thread) = self.thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = thread.join();
+        }
+        // After the writer, so the final checkpoint sees every commit.
+        if let Some((stop, thread)) = self.checkpointer.lock().ok().and_then(|mut c| c.take()) {
+            let _ = stop.send(());
             let _ = thread.join();
         }
     }
@@ -207,17 +215,23 @@ impl Store {
     pub fn open(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
         create_private_file(path)?;
         let conn = open_connection(path, OpenFlags::SQLITE_OPEN_READ_WRITE, &options)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpoint_conn = open_connection(path, OpenFlags::SQLITE_OPEN_READ_WRITE, &options)?;
+        let thread_error = |e: std::io::Error| StoreError::Open {
+            path: path.to_owned(),
+            reason: format!("cannot start a database thread: {e}"),
+        };
+        let (stop_checkpoints, stop) = std::sync::mpsc::channel();
+        let checkpointer = checkpoint::spawn(checkpoint_conn, stop).map_err(thread_error)?;
         let (jobs, rx) = mpsc::channel(QUEUE_CAPACITY);
         let (feed, _) = broadcast::channel(FEED_CAPACITY);
-        let thread = writer::spawn(conn, rx, feed.clone()).map_err(|e| StoreError::Open {
-            path: path.to_owned(),
-            reason: format!("cannot start the writer thread: {e}"),
-        })?;
+        let thread = writer::spawn(conn, rx, feed.clone()).map_err(thread_error)?;
         Ok(Store {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
                 jobs: Some(jobs),
                 thread: Mutex::new(Some(thread)),
+                checkpointer: Mutex::new(Some((stop_checkpoints, checkpointer))),
                 feed,
                 busy_timeout: options.busy_timeout,
             }),

@@ -134,14 +134,34 @@ const COLUMNS: &str = "id, uuid, type, kind, success, actor_type, actor_id, acto
 
 impl Reader {
     pub(super) fn from_connection(conn: Connection) -> Result<Reader, StoreError> {
+        register_functions(&conn)?;
         Ok(Reader { conn })
     }
 
     /// One page of events matching `filter`, newest first, starting after `after`.
     pub fn events(&self, filter: &EventFilter, after: Option<Cursor>, limit: usize) -> Result<Page, StoreError> {
         let limit = limit.clamp(1, 10_000);
-        let mut sql = format!("SELECT {COLUMNS} FROM events WHERE 1");
         let mut args: Vec<Value> = Vec::new();
+        let words = filter.search.as_deref().map(search_words).filter(|w| !w.is_empty());
+        let mut sql = match &words {
+            // Rare words: read just their events through the full-text index, then sort those.
+            Some(words) if self.matches_at_most(&fts_query(words), RARE_MATCHES)? => {
+                args.push(fts_query(words).into());
+                format!(
+                    "SELECT {COLUMNS} FROM (SELECT rowid AS rid FROM events_text WHERE events_text MATCH ?) AS m
+                     CROSS JOIN events ON events.id = m.rid WHERE 1"
+                )
+            }
+            // Common words: walk the timeline newest first and check each row; a page fills quickly.
+            Some(words) => {
+                args.push(words.join(" ").into());
+                format!(
+                    "SELECT {COLUMNS} FROM events
+                     WHERE doorwatch_words_match(?, actor_label, object_name, error_message)"
+                )
+            }
+            None => format!("SELECT {COLUMNS} FROM events WHERE 1"),
+        };
         push_filter(filter, &mut sql, &mut args);
         if let Some(c) = after {
             sql.push_str(" AND (created_at, id) < (?, ?)");
@@ -159,6 +179,15 @@ impl Reader {
             None
         };
         Ok(Page { events, next })
+    }
+
+    /// Whether the full-text query matches `limit` events or fewer (it stops counting past that).
+    fn matches_at_most(&self, fts_query: &str, limit: usize) -> Result<bool, StoreError> {
+        let n: i64 = self.conn.prepare_cached(
+            "SELECT count(*) FROM (SELECT rowid FROM events_text WHERE events_text MATCH ?1 LIMIT ?2)",
+        )?
+        .query_row(params![fts_query, limit as i64 + 1], |r| r.get(0))?;
+        Ok(n as usize <= limit)
     }
 
     /// One event by its uuid.
@@ -234,6 +263,7 @@ impl Reader {
     }
 }
 
+/// The filters other than free text (which decides the shape of the query, see [`Reader::events`]).
 fn push_filter(filter: &EventFilter, sql: &mut String, args: &mut Vec<Value>) {
     let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     if filter.failed_only {
@@ -259,18 +289,42 @@ fn push_filter(filter: &EventFilter, sql: &mut String, args: &mut Vec<Value>) {
         sql.push_str(" AND created_at < ?");
         args.push(until.into());
     }
-    if let Some(query) = filter.search.as_deref().and_then(fts_query) {
-        sql.push_str(" AND id IN (SELECT rowid FROM events_text WHERE events_text MATCH ?)");
-        args.push(query.into());
-    }
 }
 
-/// Turns what a person typed into an FTS5 query: every word must appear as the start of a word
-/// ("gra hop" finds "Grace Hopper"). Punctuation separates words and never reaches FTS5 syntax.
-fn fts_query(input: &str) -> Option<String> {
-    let words: Vec<String> =
-        input.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| format!("\"{w}\"*")).collect();
-    (!words.is_empty()).then(|| words.join(" "))
+/// Searches whose words match at most this many events read those events through the full-text index;
+/// commoner words are checked row by row while the timeline index is read newest first, which finds a
+/// page of them sooner than sorting thousands of matches (BENCHMARKS.md has both cases).
+const RARE_MATCHES: usize = 2000;
+
+/// The words of what a person typed, lower-cased; punctuation separates words and never reaches FTS5
+/// syntax.
+fn search_words(input: &str) -> Vec<String> {
+    input.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+}
+
+/// Every word must appear as the start of a word: "gra hop" finds "Grace Hopper".
+fn fts_query(words: &[String]) -> String {
+    words.iter().map(|w| format!("\"{w}\"*")).collect::<Vec<_>>().join(" ")
+}
+
+/// The same test as [`fts_query`], for one row: `doorwatch_words_match(words, field, field, …)`.
+fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "doorwatch_words_match",
+        -1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let words: String = ctx.get(0)?;
+            let mut tokens = Vec::new();
+            for i in 1..ctx.len() {
+                if let Some(field) = ctx.get::<Option<String>>(i)? {
+                    tokens.extend(search_words(&field));
+                }
+            }
+            Ok(words.split(' ').all(|w| tokens.iter().any(|t| t.starts_with(w))))
+        },
+    )
 }
 
 fn read_event(r: &Row<'_>) -> rusqlite::Result<StoredEvent> {
@@ -320,8 +374,8 @@ mod tests {
 
     #[test]
     fn search_words_become_prefix_terms_without_fts_syntax() {
-        assert_eq!(fts_query("Grace hop").as_deref(), Some("\"Grace\"* \"hop\"*"));
-        assert_eq!(fts_query("\"OR\" NEAR(a*"), Some("\"OR\"* \"NEAR\"* \"a\"*".to_owned()));
-        assert_eq!(fts_query("  -- "), None);
+        assert_eq!(fts_query(&search_words("Grace hop")), "\"grace\"* \"hop\"*");
+        assert_eq!(fts_query(&search_words("\"OR\" NEAR(a*")), "\"or\"* \"near\"* \"a\"*");
+        assert!(search_words("  -- ").is_empty());
     }
 }

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what building and testing Doorwatch needs on Debian/Ubuntu, and nothing that is already there.
+# Usage: scripts/setup.sh GROUP...   (groups: core, desktop, e2e, bench)
+# Uses sudo when not root. Safe to run again: it only installs what is missing.
+set -euo pipefail
+
+packages_for() {
+  case "$1" in
+    core) echo "build-essential pkg-config" ;;
+    desktop) echo "build-essential pkg-config file libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev" ;;
+    e2e) echo "xvfb webkit2gtk-driver dbus-x11 dunst libnotify-bin imagemagick" ;;
+    bench) echo "build-essential" ;;
+    *) echo "scripts/setup.sh: unknown group '$1' (core, desktop, e2e, bench)" >&2; exit 2 ;;
+  esac
+}
+
+wanted=()
+for group in "$@"; do
+  for p in $(packages_for "$group"); do wanted+=("$p"); done
+done
+
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+  for p in "${wanted[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [ "$status" = "install ok installed" ] || missing+=("$p")
+  done
+else
+  echo "scripts/setup.sh: not a Debian/Ubuntu system; make sure these are installed: ${wanted[*]}" >&2
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "Installing system packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  if [ -x "$HOME/.cargo/bin/cargo" ]; then
+    echo "Rust is installed in ~/.cargo/bin but not on PATH: run 'source ~/.cargo/env' and try again." >&2
+  else
+    echo "Rust (cargo) is needed: install it from https://rustup.rs, then run this again." >&2
+  fi
+  exit 1
+fi
