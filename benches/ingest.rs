@@ -37,7 +37,8 @@ const RATE_SECONDS: f64 = 10.0;
 
 fn main() {
     let closed_n: usize = env_or("DOORWATCH_BENCH_REQUESTS", 20_000);
-    let naive_n: usize = env_or("DOORWATCH_BENCH_NAIVE_REQUESTS", 5_000);
+    // The same count for every variant, so the latency rounds run against stores of the same size.
+    let naive_n: usize = env_or("DOORWATCH_BENCH_NAIVE_REQUESTS", closed_n);
     let rounds: usize = env_or("DOORWATCH_BENCH_ROUNDS", 3);
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     println!("# Ingest benchmark");

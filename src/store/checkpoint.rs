@@ -16,11 +16,8 @@ pub(super) fn spawn(conn: Connection, stop: Receiver<()>) -> std::io::Result<std
 }
 
 fn run(conn: Connection, stop: Receiver<()>) {
-    loop {
-        match stop.recv_timeout(INTERVAL) {
-            Err(RecvTimeoutError::Timeout) => checkpoint(&conn, "PASSIVE"),
-            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
-        }
+    while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(INTERVAL) {
+        checkpoint(&conn, "PASSIVE");
     }
     checkpoint(&conn, "TRUNCATE");
 }

@@ -183,10 +183,10 @@ impl Reader {
 
     /// Whether the full-text query matches `limit` events or fewer (it stops counting past that).
     fn matches_at_most(&self, fts_query: &str, limit: usize) -> Result<bool, StoreError> {
-        let n: i64 = self.conn.prepare_cached(
-            "SELECT count(*) FROM (SELECT rowid FROM events_text WHERE events_text MATCH ?1 LIMIT ?2)",
-        )?
-        .query_row(params![fts_query, limit as i64 + 1], |r| r.get(0))?;
+        let n: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM (SELECT rowid FROM events_text WHERE events_text MATCH ?1 LIMIT ?2)")?
+            .query_row(params![fts_query, limit as i64 + 1], |r| r.get(0))?;
         Ok(n as usize <= limit)
     }
 
@@ -307,7 +307,8 @@ fn fts_query(words: &[String]) -> String {
     words.iter().map(|w| format!("\"{w}\"*")).collect::<Vec<_>>().join(" ")
 }
 
-/// The same test as [`fts_query`], for one row: `doorwatch_words_match(words, field, field, …)`.
+/// The same test as [`fts_query`], for one row: `doorwatch_words_match(words, field, field, …)`. It runs
+/// on every row a common-word search walks, so it borrows the row's text and allocates nothing.
 fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
     use rusqlite::functions::FunctionFlags;
     conn.create_scalar_function(
@@ -315,16 +316,20 @@ fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
         -1,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
         |ctx| {
-            let words: String = ctx.get(0)?;
-            let mut tokens = Vec::new();
-            for i in 1..ctx.len() {
-                if let Some(field) = ctx.get::<Option<String>>(i)? {
-                    tokens.extend(search_words(&field));
-                }
-            }
-            Ok(words.split(' ').all(|w| tokens.iter().any(|t| t.starts_with(w))))
+            let words = ctx.get_raw(0).as_str().unwrap_or("");
+            let fields: Vec<&str> = (1..ctx.len()).filter_map(|i| ctx.get_raw(i).as_str().ok()).collect();
+            Ok(words.split(' ').all(|w| fields.iter().any(|f| has_word_starting_with(f, w))))
         },
     )
+}
+
+/// Whether `text` has a word (a run of letters and digits) that starts with `prefix`, ignoring case.
+/// `prefix` is already lower-case.
+fn has_word_starting_with(text: &str, prefix: &str) -> bool {
+    text.split(|c: char| !c.is_alphanumeric()).any(|word| {
+        let mut word = word.chars().flat_map(char::to_lowercase);
+        prefix.chars().all(|p| word.next() == Some(p))
+    })
 }
 
 fn read_event(r: &Row<'_>) -> rusqlite::Result<StoredEvent> {
@@ -377,5 +382,14 @@ mod tests {
         assert_eq!(fts_query(&search_words("Grace hop")), "\"grace\"* \"hop\"*");
         assert_eq!(fts_query(&search_words("\"OR\" NEAR(a*")), "\"or\"* \"near\"* \"a\"*");
         assert!(search_words("  -- ").is_empty());
+    }
+
+    #[test]
+    fn row_matching_looks_at_word_starts_in_any_case() {
+        assert!(has_word_starting_with("Grace Hopper", "hop"));
+        assert!(has_word_starting_with("Access link: Crew", "crew"));
+        assert!(has_word_starting_with("ÉLAN Door", "élan"));
+        assert!(!has_word_starting_with("Grace Hopper", "opper"));
+        assert!(!has_word_starting_with("", "a"));
     }
 }
