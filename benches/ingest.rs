@@ -76,10 +76,56 @@ fn main() {
     }
     let (empty, naive, dw) = (&medians[0], &medians[1], &medians[2]);
     println!();
+    println!("Doorwatch's store alone (Store::ingest, no HTTP, empty store), median of {rounds} runs:");
+    for callers in [32, 512] {
+        let mut runs: Vec<f64> = (0..rounds).map(|_| store_alone(dir.path(), callers, closed_n)).collect();
+        runs.sort_by(f64::total_cmp);
+        println!("- {callers} concurrent callers: {:.0} events/s", runs[runs.len() / 2]);
+    }
+    println!();
     println!("doorwatch / empty handler throughput: {:.2}× (target ≥ 0.40×)", dw.throughput / empty.throughput);
     println!("doorwatch / naive throughput:         {:.2}× (target ≥ 5×)", dw.throughput / naive.throughput);
     println!("doorwatch p99 / naive p99 at {RATE}/s:  {:.2}× (target ≤ 1×)", dw.p99_ms / naive.p99_ms);
     drop(servers);
+}
+
+/// Deliveries per second through `Store::ingest` alone, from `callers` concurrent tasks: the writer's
+/// own ceiling, without HTTP, signatures or parsing in the way.
+fn store_alone(dir: &std::path::Path, callers: usize, n: usize) -> f64 {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let path = dir.join(format!("alone-{callers}-{}.sqlite3", rand::random::<u32>()));
+    let store = Store::open(&path, StoreOptions::default()).unwrap();
+    let deliveries: Vec<_> = signed_bodies(0, n, Variant::Doorwatch)
+        .into_iter()
+        .map(|(body, _)| doorwatch::store::Delivery {
+            event: Event::from_json(&body).unwrap(),
+            received_at: 0,
+            verified: true,
+            source: Source::Webhook,
+        })
+        .collect();
+    let queue = Arc::new(Mutex::new(deliveries));
+    let start = Instant::now();
+    rt.block_on(async {
+        let tasks: Vec<_> = (0..callers)
+            .map(|_| {
+                let (store, queue) = (store.clone(), queue.clone());
+                tokio::spawn(async move {
+                    loop {
+                        let Some(d) = queue.lock().unwrap().pop() else { return };
+                        store.ingest(d).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    drop(store);
+    let _ = std::fs::remove_file(&path);
+    rate
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

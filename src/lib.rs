@@ -5,6 +5,7 @@
 //! [`store`] (group-committed SQLite; the answer goes out after the commit) → the store's feed of new
 //! events → whoever shows them.
 
+pub mod alert;
 pub mod cli;
 pub mod config;
 pub mod event;

@@ -253,4 +253,7 @@ async fn search_finds_the_same_events_whether_its_words_are_rare_or_common() {
     assert_eq!(search("lovelace", 50).events.iter().map(|e| e.event.uuid.as_str()).collect::<Vec<_>>(), ["ada"]);
     assert_eq!(search("back denied", 50).events[0].event.uuid, "zoe");
     assert!(search("hopper lovelace", 50).events.is_empty());
+    // Accents are folded the same way on both paths.
+    assert_eq!(search("zoe", 50).events[0].event.uuid, "zoe");
+    assert_eq!(search("gr", 1).events.len(), 1);
 }

@@ -141,34 +141,65 @@ impl Reader {
     /// One page of events matching `filter`, newest first, starting after `after`.
     pub fn events(&self, filter: &EventFilter, after: Option<Cursor>, limit: usize) -> Result<Page, StoreError> {
         let limit = limit.clamp(1, 10_000);
-        let mut args: Vec<Value> = Vec::new();
-        let words = filter.search.as_deref().map(search_words).filter(|w| !w.is_empty());
-        let mut sql = match &words {
-            // Rare words: read just their events through the full-text index, then sort those.
-            Some(words) if self.matches_at_most(&fts_query(words), RARE_MATCHES)? => {
-                args.push(fts_query(words).into());
-                format!(
-                    "SELECT {COLUMNS} FROM (SELECT rowid AS rid FROM events_text WHERE events_text MATCH ?) AS m
-                     CROSS JOIN events ON events.id = m.rid WHERE 1"
-                )
-            }
-            // Common words: walk the timeline newest first and check each row; a page fills quickly.
-            Some(words) => {
-                args.push(words.join(" ").into());
-                format!(
-                    "SELECT {COLUMNS} FROM events
-                     WHERE doorwatch_words_match(?, actor_label, object_name, error_message)"
-                )
-            }
-            None => format!("SELECT {COLUMNS} FROM events WHERE 1"),
+        let Some(words) = filter.search.as_deref().map(search_words).filter(|w| !w.is_empty()) else {
+            return self.page(format!("SELECT {COLUMNS} FROM events WHERE 1"), Vec::new(), filter, after, limit);
         };
-        push_filter(filter, &mut sql, &mut args);
+        // Words that are common in recent events: check the newest rows one by one; a page fills fast.
+        let recent = format!(
+            "SELECT {COLUMNS} FROM (SELECT * FROM events WHERE 1{{filters}} ORDER BY created_at DESC, id DESC LIMIT {SCAN_WINDOW})
+             WHERE doorwatch_words_match(?, actor_label, object_name, error_message)"
+        );
+        let page = self.page_with(recent, vec![words.join(" ").into()], filter, after, limit, true)?;
+        if page.next.is_some() {
+            return Ok(page);
+        }
+        // Rare words: read just their events through the full-text index, then sort those.
+        let rare = format!(
+            "SELECT {COLUMNS} FROM (SELECT rowid AS rid FROM events_text WHERE events_text MATCH ?) AS m
+             CROSS JOIN events ON events.id = m.rid WHERE 1"
+        );
+        self.page(rare, vec![fts_query(&words).into()], filter, after, limit)
+    }
+
+    fn page(
+        &self,
+        select: String,
+        args: Vec<Value>,
+        filter: &EventFilter,
+        after: Option<Cursor>,
+        limit: usize,
+    ) -> Result<Page, StoreError> {
+        self.page_with(select, args, filter, after, limit, false)
+    }
+
+    /// Runs `select` with the filters, the cursor, the order and the limit added: at the end, or, when
+    /// `inner` is set, where `select` says `{filters}` (its inner query), with the order repeated
+    /// outside.
+    fn page_with(
+        &self,
+        select: String,
+        leading: Vec<Value>,
+        filter: &EventFilter,
+        after: Option<Cursor>,
+        limit: usize,
+        inner: bool,
+    ) -> Result<Page, StoreError> {
+        let mut conditions = String::new();
+        let mut args: Vec<Value> = Vec::new();
+        push_filter(filter, &mut conditions, &mut args);
         if let Some(c) = after {
-            sql.push_str(" AND (created_at, id) < (?, ?)");
+            conditions.push_str(" AND (created_at, id) < (?, ?)");
             args.push(c.created_at.into());
             args.push(c.id.into());
         }
-        sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT ?");
+        let sql = if inner {
+            // The inner query's parameters come first in the text, then the outer ones.
+            args.extend(leading);
+            format!("{} ORDER BY created_at DESC, id DESC LIMIT ?", select.replace("{filters}", &conditions))
+        } else {
+            args.splice(0..0, leading);
+            format!("{select}{conditions} ORDER BY created_at DESC, id DESC LIMIT ?")
+        };
         args.push((limit as i64 + 1).into());
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut events = stmt.query_map(params_from_iter(args), read_event)?.collect::<Result<Vec<_>, _>>()?;
@@ -179,15 +210,6 @@ impl Reader {
             None
         };
         Ok(Page { events, next })
-    }
-
-    /// Whether the full-text query matches `limit` events or fewer (it stops counting past that).
-    fn matches_at_most(&self, fts_query: &str, limit: usize) -> Result<bool, StoreError> {
-        let n: i64 = self
-            .conn
-            .prepare_cached("SELECT count(*) FROM (SELECT rowid FROM events_text WHERE events_text MATCH ?1 LIMIT ?2)")?
-            .query_row(params![fts_query, limit as i64 + 1], |r| r.get(0))?;
-        Ok(n as usize <= limit)
     }
 
     /// One event by its uuid.
@@ -291,15 +313,21 @@ fn push_filter(filter: &EventFilter, sql: &mut String, args: &mut Vec<Value>) {
     }
 }
 
-/// Searches whose words match at most this many events read those events through the full-text index;
-/// commoner words are checked row by row while the timeline index is read newest first, which finds a
-/// page of them sooner than sorting thousands of matches (BENCHMARKS.md has both cases).
-const RARE_MATCHES: usize = 2000;
+/// How many of the newest rows (that pass the other filters) a search checks one by one before it
+/// turns to the full-text index. Words common in recent events fill a page well within it; rarer ones
+/// are found faster through the index (BENCHMARKS.md measures both).
+const SCAN_WINDOW: usize = 5000;
 
-/// The words of what a person typed, lower-cased; punctuation separates words and never reaches FTS5
-/// syntax.
+/// The words of what a person typed, folded like the full-text index folds them (lower case, accents
+/// removed); punctuation separates words and never reaches FTS5 syntax.
 fn search_words(input: &str) -> Vec<String> {
-    input.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+    input.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| fold(w).collect()).collect()
+}
+
+/// Lower case without accents: "Zoë" → "zoe", as FTS5's `remove_diacritics` reads it.
+fn fold(word: &str) -> impl Iterator<Item = char> + '_ {
+    use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+    word.nfd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_lowercase)
 }
 
 /// Every word must appear as the start of a word: "gra hop" finds "Grace Hopper".
@@ -323,11 +351,11 @@ fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
     )
 }
 
-/// Whether `text` has a word (a run of letters and digits) that starts with `prefix`, ignoring case.
-/// `prefix` is already lower-case.
+/// Whether `text` has a word (a run of letters and digits) that starts with `prefix`, ignoring case
+/// and accents. `prefix` is already folded.
 fn has_word_starting_with(text: &str, prefix: &str) -> bool {
     text.split(|c: char| !c.is_alphanumeric()).any(|word| {
-        let mut word = word.chars().flat_map(char::to_lowercase);
+        let mut word = fold(word);
         prefix.chars().all(|p| word.next() == Some(p))
     })
 }
@@ -388,7 +416,8 @@ mod tests {
     fn row_matching_looks_at_word_starts_in_any_case() {
         assert!(has_word_starting_with("Grace Hopper", "hop"));
         assert!(has_word_starting_with("Access link: Crew", "crew"));
-        assert!(has_word_starting_with("ÉLAN Door", "élan"));
+        assert!(has_word_starting_with("ÉLAN Door", "elan"));
+        assert_eq!(search_words("Zoë"), ["zoe"]);
         assert!(!has_word_starting_with("Grace Hopper", "opper"));
         assert!(!has_word_starting_with("", "a"));
     }
