@@ -35,7 +35,9 @@ pub struct AlertSettings {
     pub burst_threshold: u32,
     pub burst_window_secs: u64,
     /// No alerts between these local times ("22:00" to "07:00"), when both are set.
+    #[serde(with = "clock_time")]
     pub quiet_from: Option<NaiveTime>,
+    #[serde(with = "clock_time")]
     pub quiet_until: Option<NaiveTime>,
 }
 
@@ -255,6 +257,30 @@ impl AlertPolicy {
         } else {
             t >= from || t < until // across midnight
         }
+    }
+}
+
+/// Times of day as people write them: "22:00" (seconds allowed, never required).
+mod clock_time {
+    use chrono::NaiveTime;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<NaiveTime>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&t.format("%H:%M").to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveTime>, D::Error> {
+        let Some(text) = Option::<String>::deserialize(d)? else { return Ok(None) };
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        NaiveTime::parse_from_str(text.trim(), "%H:%M")
+            .or_else(|_| NaiveTime::parse_from_str(text.trim(), "%H:%M:%S"))
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("{text:?} is not a time of day like \"22:00\"")))
     }
 }
 

@@ -13,9 +13,9 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::config::{self, DEFAULT_LISTEN, ENV_SIGNING_KEY, WEBHOOK_PATH};
 use crate::export::{self, Format};
-use crate::ingest::{self, IngestConfig};
-use crate::store::{EventFilter, Reader, Store, StoreOptions, StoredEvent, Synchronous};
-use crate::{send_test, server};
+use crate::receiver::{Receiver, ReceiverConfig};
+use crate::send_test;
+use crate::store::{EventFilter, Reader, StoreOptions, StoredEvent, Synchronous};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -188,18 +188,19 @@ async fn serve(db: &Path, args: ServeArgs) -> CliResult {
                     the local address with your own tunnel or reverse proxy"
             .into());
     }
-    let options = StoreOptions {
+    let store_options = StoreOptions {
         synchronous: if args.relaxed_durability { Synchronous::Normal } else { Synchronous::Full },
         ..StoreOptions::default()
     };
-    let store = Store::open(db, options).map_err(|e| e.to_string())?;
-    let listener = server::bind_loopback(args.listen).await.map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let key = config::signing_key_from_env(ENV_SIGNING_KEY);
+    let signing_key = config::signing_key_from_env(ENV_SIGNING_KEY);
+    let receiver =
+        Receiver::start(ReceiverConfig { db: db.to_owned(), listen: args.listen, signing_key, store: store_options })
+            .await
+            .map_err(|e| e.to_string())?;
 
-    println!("Doorwatch is receiving on http://{addr}{WEBHOOK_PATH}");
+    println!("Doorwatch is receiving on {}", receiver.local_url());
     println!("Database: {}", db.display());
-    if key.is_some() {
+    if receiver.signature_check_on() {
         println!("Signature check: on (key from {ENV_SIGNING_KEY})");
     } else {
         println!(
@@ -210,18 +211,15 @@ async fn serve(db: &Path, args: ServeArgs) -> CliResult {
     println!("Press Ctrl-C to stop.");
     let _ = std::io::stdout().flush();
 
-    let printer = tokio::spawn(print_events(store.clone()));
-    let router = ingest::router(store.clone(), IngestConfig::local(addr, key));
-    server::serve(listener, router, stop_signal()).await;
+    let printer = tokio::spawn(print_events(receiver.store().subscribe()));
+    stop_signal().await;
+    receiver.stop().await;
     printer.abort();
-    // Dropping the last handle lets the writer commit what is queued and stop; that may block briefly.
-    tokio::task::spawn_blocking(move || drop(store)).await.map_err(|e| e.to_string())?;
     println!("Stopped. Every acknowledged event is saved.");
     Ok(ExitCode::SUCCESS)
 }
 
-async fn print_events(store: Store) {
-    let mut feed = store.subscribe();
+async fn print_events(mut feed: tokio::sync::broadcast::Receiver<std::sync::Arc<StoredEvent>>) {
     loop {
         match feed.recv().await {
             Ok(event) => {

@@ -30,8 +30,9 @@ pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How the router checks deliveries.
 #[derive(Debug, Clone)]
 pub struct IngestConfig {
-    /// `None` accepts unsigned deliveries and stores them as unverified.
-    pub signing_key: Option<SigningKey>,
+    /// The signing key; it can be changed while the router runs (settings, one-step setup). With no
+    /// key, unsigned deliveries are accepted and stored as unverified.
+    pub signing_key: KeySlot,
     /// `Host` values accepted (compared ignoring case); `None` accepts any Host.
     pub allowed_hosts: Option<Vec<String>>,
     pub max_body_bytes: usize,
@@ -50,7 +51,7 @@ impl IngestConfig {
         let names = [ip, "localhost".to_owned()];
         let allowed_hosts = names.iter().flat_map(|n| [n.clone(), format!("{n}:{port}")]).collect();
         IngestConfig {
-            signing_key,
+            signing_key: KeySlot::new(signing_key),
             allowed_hosts: Some(allowed_hosts),
             max_body_bytes: MAX_BODY_BYTES,
             body_timeout: BODY_TIMEOUT,
@@ -59,7 +60,37 @@ impl IngestConfig {
 
     /// Accepts any Host: for connections that arrive through the tunnel, whose Host is public.
     pub fn any_host(signing_key: Option<SigningKey>) -> IngestConfig {
-        IngestConfig { signing_key, allowed_hosts: None, max_body_bytes: MAX_BODY_BYTES, body_timeout: BODY_TIMEOUT }
+        IngestConfig {
+            signing_key: KeySlot::new(signing_key),
+            allowed_hosts: None,
+            max_body_bytes: MAX_BODY_BYTES,
+            body_timeout: BODY_TIMEOUT,
+        }
+    }
+}
+
+/// A signing key shared between the router and whoever may change it; clones see the same key.
+#[derive(Debug, Clone, Default)]
+pub struct KeySlot(Arc<std::sync::RwLock<Option<SigningKey>>>);
+
+impl KeySlot {
+    pub fn new(key: Option<SigningKey>) -> KeySlot {
+        KeySlot(Arc::new(std::sync::RwLock::new(key)))
+    }
+
+    pub fn get(&self) -> Option<SigningKey> {
+        self.0.read().map(|k| k.clone()).unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    pub fn set(&self, key: Option<SigningKey>) {
+        match self.0.write() {
+            Ok(mut slot) => *slot = key,
+            Err(poisoned) => *poisoned.into_inner() = key,
+        }
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.get().is_some()
     }
 }
 
@@ -223,7 +254,7 @@ async fn check_and_read(
         Ok(Ok(collected)) => collected.to_bytes(),
     };
     let size = raw.len() as u64;
-    let verified = match &config.signing_key {
+    let verified = match &config.signing_key.get() {
         Some(key) => {
             key.verify(&raw, headers.get("x-signature").map(|v| v.as_bytes())).map_err(|e| {
                 let reason = match e {

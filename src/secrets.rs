@@ -1,0 +1,201 @@
+//! Secrets — the webhook's signing key, the ngrok authtoken, the Kisi API key — kept in the OS keyring
+//! (the Secret Service on Linux, Keychain on macOS, Credential Manager on Windows). On a machine without
+//! one (a bare Linux session, CI), they go to `secrets.toml` in the config folder, readable by the owner
+//! only. They never go to the settings file, the database or a log line, and their `Debug` is redacted.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+const SERVICE: &str = "doorwatch";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secret {
+    SigningKey,
+    NgrokAuthtoken,
+    KisiApiKey,
+}
+
+impl Secret {
+    fn name(self) -> &'static str {
+        match self {
+            Secret::SigningKey => "signing-key",
+            Secret::NgrokAuthtoken => "ngrok-authtoken",
+            Secret::KisiApiKey => "kisi-api-key",
+        }
+    }
+}
+
+/// Where a secret ended up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Keyring,
+    File,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretsError {
+    #[error("cannot read or write {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path} is damaged ({reason}); delete it and enter the secrets again")]
+    Invalid { path: PathBuf, reason: String },
+    #[error("the system keyring refused: {0}")]
+    Keyring(String),
+}
+
+/// The secret store: the keyring when there is one, else the owner-only file.
+pub struct Secrets {
+    file: PathBuf,
+    use_keyring: bool,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Secrets").field("file", &self.file).field("use_keyring", &self.use_keyring).finish()
+    }
+}
+
+impl Secrets {
+    /// The keyring first, `dir/secrets.toml` when there is no keyring. `DOORWATCH_SECRETS=file` skips
+    /// the keyring (portable installs, tests).
+    pub fn new(dir: &Path) -> Secrets {
+        let file_only = std::env::var("DOORWATCH_SECRETS").is_ok_and(|v| v == "file");
+        Secrets { file: dir.join("secrets.toml"), use_keyring: !file_only }
+    }
+
+    /// Only the owner-only file, never the keyring.
+    pub fn file_only(dir: &Path) -> Secrets {
+        Secrets { file: dir.join("secrets.toml"), use_keyring: false }
+    }
+
+    pub fn get(&self, secret: Secret) -> Result<Option<String>, SecretsError> {
+        if self.use_keyring {
+            match keyring_entry(secret).and_then(|e| e.get_password()) {
+                Ok(value) => return Ok(Some(value)),
+                Err(keyring::Error::NoEntry) => {}
+                Err(e) if keyring_unavailable(&e) => {}
+                Err(e) => return Err(SecretsError::Keyring(e.to_string())),
+            }
+        }
+        Ok(self.read_file()?.remove(secret.name()))
+    }
+
+    /// Stores `value`; an empty value deletes the secret.
+    pub fn set(&self, secret: Secret, value: &str) -> Result<Place, SecretsError> {
+        let value = value.trim();
+        if value.is_empty() {
+            self.delete(secret)?;
+            return Ok(if self.use_keyring { Place::Keyring } else { Place::File });
+        }
+        if self.use_keyring {
+            match keyring_entry(secret).and_then(|e| e.set_password(value)) {
+                Ok(()) => {
+                    // A copy left in the file from a time without keyring would shadow nothing, but
+                    // it should not linger.
+                    self.remove_from_file(secret)?;
+                    return Ok(Place::Keyring);
+                }
+                Err(e) if keyring_unavailable(&e) => {
+                    tracing::info!("no system keyring ({e}); keeping secrets in the owner-only file");
+                }
+                Err(e) => return Err(SecretsError::Keyring(e.to_string())),
+            }
+        }
+        let mut all = self.read_file()?;
+        all.insert(secret.name().to_owned(), value.to_owned());
+        self.write_file(&all)?;
+        Ok(Place::File)
+    }
+
+    pub fn delete(&self, secret: Secret) -> Result<(), SecretsError> {
+        if self.use_keyring {
+            match keyring_entry(secret).and_then(|e| e.delete_credential()) {
+                Ok(()) | Err(keyring::Error::NoEntry) => {}
+                Err(e) if keyring_unavailable(&e) => {}
+                Err(e) => return Err(SecretsError::Keyring(e.to_string())),
+            }
+        }
+        self.remove_from_file(secret)
+    }
+
+    fn remove_from_file(&self, secret: Secret) -> Result<(), SecretsError> {
+        let mut all = self.read_file()?;
+        if all.remove(secret.name()).is_some() {
+            self.write_file(&all)?;
+        }
+        Ok(())
+    }
+
+    fn read_file(&self) -> Result<BTreeMap<String, String>, SecretsError> {
+        match std::fs::read_to_string(&self.file) {
+            Ok(text) => toml::from_str(&text).map_err(|e| SecretsError::Invalid {
+                path: self.file.clone(),
+                // toml's message quotes the offending line, which may hold a secret: keep only the gist.
+                reason: e.message().to_owned(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+            Err(source) => Err(SecretsError::Io { path: self.file.clone(), source }),
+        }
+    }
+
+    fn write_file(&self, all: &BTreeMap<String, String>) -> Result<(), SecretsError> {
+        let io = |source| SecretsError::Io { path: self.file.clone(), source };
+        if let Some(dir) = self.file.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let tmp = self.file.with_extension("toml.tmp");
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp).map_err(io)?;
+        let text = format!(
+            "# Doorwatch's secrets, kept here because this machine has no system keyring. Owner-only; never share.\n{}",
+            toml::to_string(all).expect("a map of strings serialises")
+        );
+        std::io::Write::write_all(&mut file, text.as_bytes()).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        std::fs::rename(&tmp, &self.file).map_err(io)
+    }
+}
+
+fn keyring_entry(secret: Secret) -> keyring::Result<keyring::Entry> {
+    keyring::Entry::new(SERVICE, secret.name())
+}
+
+/// No keyring on this machine (no Secret Service, no D-Bus session, a locked or missing collection).
+fn keyring_unavailable(e: &keyring::Error) -> bool {
+    matches!(e, keyring::Error::PlatformFailure(_) | keyring::Error::NoStorageAccess(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_store_keeps_secrets_owner_only_and_deletes_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = Secrets::file_only(dir.path());
+        assert_eq!(secrets.get(Secret::SigningKey).unwrap(), None);
+        assert_eq!(secrets.set(Secret::SigningKey, "  k-123  ").unwrap(), Place::File);
+        secrets.set(Secret::NgrokAuthtoken, "tok").unwrap();
+        assert_eq!(secrets.get(Secret::SigningKey).unwrap().as_deref(), Some("k-123"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("secrets.toml")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        secrets.set(Secret::SigningKey, "").unwrap();
+        assert_eq!(secrets.get(Secret::SigningKey).unwrap(), None);
+        assert_eq!(secrets.get(Secret::NgrokAuthtoken).unwrap().as_deref(), Some("tok"));
+    }
+
+    #[test]
+    fn a_damaged_file_is_reported_without_its_contents() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("secrets.toml"), "signing-key = super-secret-unquoted\n").unwrap();
+        let message = Secrets::file_only(dir.path()).get(Secret::SigningKey).unwrap_err().to_string();
+        assert!(message.contains("secrets.toml"), "{message}");
+        assert!(!message.contains("super-secret"), "{message}");
+    }
+}

@@ -1,0 +1,218 @@
+//! Settings: documented defaults plus the user's overrides, kept in a commented TOML file in the
+//! platform config folder (`~/.config/doorwatch/settings.toml` on Linux). The environment variables of
+//! the contracts (`DOORWATCH_LISTEN`, …) override the file. Secrets never live here: see [`crate::secrets`].
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::alert::AlertSettings;
+use crate::config::DEFAULT_LISTEN;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Local address of the receiver (loopback only).
+    pub listen: String,
+    /// Skip the fsync on each commit (faster; a power cut may lose the last events acknowledged).
+    pub relaxed_durability: bool,
+    /// Start Doorwatch when you log in.
+    pub start_at_login: bool,
+    pub alerts: AlertSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: DEFAULT_LISTEN.to_owned(),
+            relaxed_durability: false,
+            start_at_login: false,
+            alerts: AlertSettings::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("the settings file {path} is not valid: {reason} (fix it, or delete it to start from the defaults)")]
+    Invalid { path: PathBuf, reason: String },
+    #[error("cannot read or write the settings file {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// Where the settings file lives: `DOORWATCH_CONFIG_DIR` when set (tests, portable installs), else the
+/// platform config folder.
+pub fn config_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("DOORWATCH_CONFIG_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    directories::ProjectDirs::from("", "", "doorwatch")
+        .map(|d| d.config_dir().to_owned())
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+pub fn default_path() -> PathBuf {
+    config_dir().join("settings.toml")
+}
+
+impl Settings {
+    /// Reads the file; a missing file means all defaults. A file that does not parse is an error that
+    /// names the file and the line, and is left as it is.
+    pub fn load(path: &Path) -> Result<Settings, SettingsError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => toml::from_str(&text)
+                .map_err(|e| SettingsError::Invalid { path: path.to_owned(), reason: e.to_string().trim().to_owned() }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
+            Err(source) => Err(SettingsError::Io { path: path.to_owned(), source }),
+        }
+    }
+
+    /// Checks what a person entered; the message names the setting.
+    pub fn validate(&self) -> Result<(), String> {
+        let addr = crate::config::parse_listen(&self.listen).map_err(|e| format!("listen: {e}"))?;
+        if !addr.ip().is_loopback() {
+            return Err(format!("listen: {addr} is not a loopback address (use 127.0.0.1:PORT)"));
+        }
+        let a = &self.alerts;
+        if a.burst_threshold < 2 {
+            return Err("alerts.burst_threshold: use 2 or more".to_owned());
+        }
+        if a.burst_window_secs == 0 || a.burst_window_secs > 3600 {
+            return Err("alerts.burst_window_secs: use 1 to 3600 seconds".to_owned());
+        }
+        if a.quiet_from.is_some() != a.quiet_until.is_some() {
+            return Err("alerts.quiet_from and alerts.quiet_until go together: set both or neither".to_owned());
+        }
+        Ok(())
+    }
+
+    /// Writes the file with a comment above every setting, readable by its owner only, replacing the
+    /// old file only once the new one is complete.
+    pub fn save(&self, path: &Path) -> Result<(), SettingsError> {
+        let io = |source| SettingsError::Io { path: path.to_owned(), source };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let tmp = path.with_extension("toml.tmp");
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp).map_err(io)?;
+        std::io::Write::write_all(&mut file, self.to_commented_toml().as_bytes()).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
+    }
+
+    fn to_commented_toml(&self) -> String {
+        let v = |value: toml::Value| value.to_string();
+        let s = |text: &str| v(toml::Value::String(text.to_owned()));
+        let b = |flag: bool| v(toml::Value::Boolean(flag));
+        let time = |t: Option<chrono::NaiveTime>| t.map(|t| t.format("%H:%M").to_string()).unwrap_or_default();
+        let a = &self.alerts;
+        format!(
+            r#"# Doorwatch settings. Delete a line to go back to its default (shown in the comment).
+# Secrets (the webhook's signing key, tokens) are never kept here: they are in the system keyring.
+
+# Local address of the receiver; loopback only. Default: "{DEFAULT_LISTEN}".
+# The environment variable DOORWATCH_LISTEN overrides it.
+listen = {listen}
+
+# true skips the fsync on each commit: faster, but events acknowledged just before a power cut can be
+# lost. Default: false.
+relaxed_durability = {relaxed}
+
+# Start Doorwatch when you log in. Default: false.
+start_at_login = {login}
+
+[alerts]
+# Which events raise a desktop notification. Defaults: all true.
+failed_unlocks = {failed}
+held_open = {held}
+forced_open = {forced}
+tamper = {tamper}
+integration_disabled = {integration}
+
+# This many refused unlocks at one door within burst_window_secs become one summary that updates.
+# Defaults: 3 within 60 seconds.
+burst_threshold = {threshold}
+burst_window_secs = {window}
+
+# No notifications between these local times, e.g. "22:00" and "07:00". Default: "" (none).
+quiet_from = {quiet_from}
+quiet_until = {quiet_until}
+"#,
+            listen = s(&self.listen),
+            relaxed = b(self.relaxed_durability),
+            login = b(self.start_at_login),
+            failed = b(a.failed_unlocks),
+            held = b(a.held_open),
+            forced = b(a.forced_open),
+            tamper = b(a.tamper),
+            integration = b(a.integration_disabled),
+            threshold = a.burst_threshold,
+            window = a.burst_window_secs,
+            quiet_from = s(&time(a.quiet_from)),
+            quiet_until = s(&time(a.quiet_until)),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saved_settings_read_back_identical_and_are_commented() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.toml");
+        let mut s = Settings::default();
+        s.listen = "127.0.0.1:9999".into();
+        s.alerts.held_open = false;
+        s.alerts.quiet_from = chrono::NaiveTime::from_hms_opt(22, 0, 0);
+        s.alerts.quiet_until = chrono::NaiveTime::from_hms_opt(7, 0, 0);
+        s.save(&path).unwrap();
+        assert_eq!(Settings::load(&path).unwrap(), s);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("# Local address of the receiver"));
+        assert!(text.contains("quiet_from = \"22:00\""));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn a_missing_file_means_defaults_and_a_partial_one_fills_in_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.toml");
+        assert_eq!(Settings::load(&path).unwrap(), Settings::default());
+        std::fs::write(&path, "[alerts]\nheld_open = false\n").unwrap();
+        let s = Settings::load(&path).unwrap();
+        assert!(!s.alerts.held_open);
+        assert_eq!(s.listen, DEFAULT_LISTEN);
+    }
+
+    #[test]
+    fn a_broken_file_is_an_error_naming_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:1\"\n[alerts]\nquiet_from = \"late\"\n").unwrap();
+        let message = Settings::load(&path).unwrap_err().to_string();
+        assert!(message.contains("settings.toml"), "{message}");
+        assert!(message.contains("line 3"), "{message}");
+        assert!(message.contains("not a time of day"), "{message}");
+    }
+
+    #[test]
+    fn validation_names_the_setting() {
+        let mut s = Settings::default();
+        s.listen = "0.0.0.0:8787".into();
+        assert!(s.validate().unwrap_err().starts_with("listen:"));
+        let mut s = Settings::default();
+        s.alerts.quiet_from = chrono::NaiveTime::from_hms_opt(22, 0, 0);
+        assert!(s.validate().unwrap_err().contains("quiet_until"));
+        assert!(Settings::default().validate().is_ok());
+    }
+}
