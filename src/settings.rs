@@ -166,8 +166,7 @@ mod tests {
     fn saved_settings_read_back_identical_and_are_commented() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("settings.toml");
-        let mut s = Settings::default();
-        s.listen = "127.0.0.1:9999".into();
+        let mut s = Settings { listen: "127.0.0.1:9999".into(), ..Settings::default() };
         s.alerts.held_open = false;
         s.alerts.quiet_from = chrono::NaiveTime::from_hms_opt(22, 0, 0);
         s.alerts.quiet_until = chrono::NaiveTime::from_hms_opt(7, 0, 0);
@@ -207,8 +206,7 @@ mod tests {
 
     #[test]
     fn validation_names_the_setting() {
-        let mut s = Settings::default();
-        s.listen = "0.0.0.0:8787".into();
+        let s = Settings { listen: "0.0.0.0:8787".into(), ..Settings::default() };
         assert!(s.validate().unwrap_err().starts_with("listen:"));
         let mut s = Settings::default();
         s.alerts.quiet_from = chrono::NaiveTime::from_hms_opt(22, 0, 0);
