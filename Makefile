@@ -1,18 +1,22 @@
-# Doorwatch — the two commands: `make run` (the receiver) and `make test` (every test).
+# Doorwatch — the two commands: `make run` (the desktop app) and `make test` (every test).
 # Each does its own set-up on a fresh Debian/Ubuntu machine (system packages via apt, with sudo when
-# not root), so nothing has to be installed by hand first.
+# not root; npm packages; builds), so nothing has to be installed by hand first.
 
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test lint unit bench setup-core setup-bench clean
+.PHONY: run serve test lint unit ui bench icons setup-core setup-desktop setup-test setup-bench clean
 
-## run: start the receiver on http://127.0.0.1:8787/webhooks/kisi with the default database
-run: setup-core
+## run: build the timeline UI and start the desktop app (tray icon + window)
+run: setup-desktop ui
+	$(CARGO) run --locked -p doorwatch-desktop
+
+## serve: the headless receiver only, on http://127.0.0.1:8787/webhooks/kisi
+serve: setup-core
 	$(CARGO) run --release --locked --bin doorwatch -- serve
 
-## test: formatting and lints, then every test
-test: setup-core lint unit
+## test: formatting and lints, then every test (core, CLI, and the desktop app end to end under Xvfb)
+test: setup-test ui lint unit
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -21,16 +25,38 @@ lint:
 unit:
 	$(CARGO) test --workspace --locked
 
+## ui: install the UI's npm packages (when package-lock.json changed) and build it into ui/dist
+ui: ui/node_modules/.package-lock.json
+	cd ui && npm run build
+
+ui/node_modules/.package-lock.json: ui/package.json ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
+
 ## bench: ingest and query benchmarks, against baselines measured in the same run (see BENCHMARKS.md)
 bench: setup-bench
-	$(CARGO) bench --locked --bench ingest
-	$(CARGO) bench --locked --bench queries
+	$(CARGO) bench --locked -p doorwatch --bench ingest
+	$(CARGO) bench --locked -p doorwatch --bench queries
+
+## icons: regenerate the PNG/ICO icons from the SVG sources in icons/
+icons:
+	@scripts/setup.sh icons
+	cd icons && for s in 32 128 256 512; do rsvg-convert -w $$s -h $$s doorwatch.svg -o $${s}x$${s}.png; done
+	cd icons && cp 512x512.png icon.png && rsvg-convert -w 64 -h 64 doorwatch.svg -o tray-normal.png
+	cd icons && for t in attention trouble; do rsvg-convert -w 64 -h 64 tray-$$t.svg -o tray-$$t.png; done
+	cd icons && convert 256x256.png 128x128.png 32x32.png icon.ico
 
 setup-core:
 	@scripts/setup.sh core
+
+setup-desktop:
+	@scripts/setup.sh core desktop
+
+setup-test:
+	@scripts/setup.sh core desktop e2e
 
 setup-bench:
 	@scripts/setup.sh core bench
 
 clean:
 	$(CARGO) clean
+	rm -rf ui/dist ui/node_modules

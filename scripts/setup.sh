@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing Doorwatch needs on Debian/Ubuntu, and nothing that is already there.
-# Usage: scripts/setup.sh GROUP...   (groups: core, desktop, e2e, bench)
+# Usage: scripts/setup.sh GROUP...   (groups: core, desktop, e2e, bench, icons)
 # Uses sudo when not root. Safe to run again: it only installs what is missing.
 set -euo pipefail
 
@@ -8,9 +8,10 @@ packages_for() {
   case "$1" in
     core) echo "build-essential pkg-config" ;;
     desktop) echo "build-essential pkg-config file libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev" ;;
-    e2e) echo "xvfb webkit2gtk-driver dbus-x11 dunst libnotify-bin imagemagick" ;;
+    e2e) echo "xvfb webkit2gtk-driver dbus dbus-x11 dunst x11-utils imagemagick" ;;
     bench) echo "build-essential" ;;
-    *) echo "scripts/setup.sh: unknown group '$1' (core, desktop, e2e, bench)" >&2; exit 2 ;;
+    icons) echo "librsvg2-bin imagemagick" ;;
+    *) echo "scripts/setup.sh: unknown group '$1' (core, desktop, e2e, bench, icons)" >&2; exit 2 ;;
   esac
 }
 
@@ -29,6 +30,12 @@ else
   echo "scripts/setup.sh: not a Debian/Ubuntu system; make sure these are installed: ${wanted[*]}" >&2
 fi
 
+# The UI is built with Node.js; Debian's own nodejs/npm only when no Node.js is installed at all (a
+# Node.js from elsewhere ships its own npm, which Debian's npm package would conflict with).
+for group in "$@"; do
+  if [ "$group" = desktop ] && ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
+done
+
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -45,3 +52,11 @@ if ! command -v cargo >/dev/null 2>&1; then
   fi
   exit 1
 fi
+
+# WebDriver bridge for the end-to-end tests of the desktop app.
+for group in "$@"; do
+  if [ "$group" = e2e ] && ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+    echo "Installing tauri-driver (the WebDriver bridge for the desktop tests)"
+    cargo install tauri-driver --locked --version '^2'
+  fi
+done

@@ -17,4 +17,5 @@ pub mod send_test;
 pub mod server;
 pub mod settings;
 pub mod signature;
+pub mod status;
 pub mod store;

@@ -1,0 +1,21 @@
+// Declares the app's IPC commands so that capabilities/default.json can allow exactly these and no
+// others (a command no capability grants is refused).
+fn main() {
+    const COMMANDS: &[&str] = &[
+        "list_events",
+        "status",
+        "subscribe",
+        "send_test_event",
+        "get_settings",
+        "save_settings",
+        "set_signing_key",
+        "generate_signing_key",
+        "pause_alerts",
+        "open_data_folder",
+        "close_window",
+    ];
+    tauri_build::try_build(
+        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri-build failed");
+}

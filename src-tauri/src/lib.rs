@@ -1,0 +1,199 @@
+//! Doorwatch's desktop shell: the tray, the timeline window, IPC commands and notifications, wired
+//! to the core (`doorwatch`) that does the work. Start-up reads the same settings and environment as
+//! `doorwatch serve`: `DOORWATCH_DB`, `DOORWATCH_LISTEN`, `DOORWATCH_SIGNING_KEY` override the settings
+//! file and the keyring.
+
+mod alerts;
+mod commands;
+mod error;
+mod feed;
+mod notifications;
+mod state;
+mod tray;
+mod windows;
+
+use std::sync::atomic::AtomicU32;
+use std::sync::Mutex;
+
+use doorwatch::alert::AlertPolicy;
+use doorwatch::config::{self, ENV_LISTEN, ENV_SIGNING_KEY};
+use doorwatch::receiver::{Receiver, ReceiverConfig};
+use doorwatch::secrets::{Secret, Secrets};
+use doorwatch::settings::{self, Settings};
+use doorwatch::store::{StoreOptions, Synchronous};
+use tauri::{AppHandle, Manager, RunEvent};
+use tauri_plugin_autostart::{MacosLauncher, ManagerExt as _};
+
+use error::{CommandError, CommandResult};
+use state::{AppState, Paths};
+
+/// Launched by the login item: stay in the tray.
+const HIDDEN: &str = "--hidden";
+
+pub fn run() {
+    init_logging();
+    let state = initial_state();
+    let hidden = std::env::args().any(|a| a == HIDDEN);
+    let app = tauri::Builder::default()
+        // First, so a second launch hands over to the running app before anything else starts.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| windows::show_main(app)))
+        .plugin(tauri_plugin_autostart::init(MacosLauncher::LaunchAgent, Some(vec![HIDDEN])))
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![
+            commands::list_events,
+            commands::status,
+            commands::subscribe,
+            commands::send_test_event,
+            commands::get_settings,
+            commands::save_settings,
+            commands::set_signing_key,
+            commands::generate_signing_key,
+            commands::pause_alerts,
+            commands::open_data_folder,
+            commands::close_window,
+        ])
+        .on_window_event(windows::on_event)
+        .setup(move |app| {
+            start_receiver(app.handle());
+            tray::build(app)?;
+            tray::refresh(app.handle());
+            if !hidden {
+                windows::show_main(app.handle());
+            }
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+        .expect("Doorwatch could not start its window system");
+    app.run(|app, event| match event {
+        // The last window closed: Doorwatch keeps receiving in the tray.
+        RunEvent::ExitRequested { code: None, api, .. } => api.prevent_exit(),
+        RunEvent::Exit => stop_receiver(app),
+        _ => {}
+    });
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DOORWATCH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("doorwatch=info,doorwatch_desktop=info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn initial_state() -> AppState {
+    let db = std::env::var_os(config::ENV_DB)
+        .filter(|v| !v.is_empty())
+        .map(Into::into)
+        .unwrap_or_else(config::default_db_path);
+    let config_dir = settings::config_dir();
+    let settings_path = config_dir.join("settings.toml");
+    let (settings, settings_error) = match Settings::load(&settings_path) {
+        Ok(s) => (s, None),
+        Err(e) => (Settings::default(), Some(e.to_string())),
+    };
+    let policy = AlertPolicy::new(settings.alerts.clone());
+    AppState {
+        paths: Paths { db, settings: settings_path, config_dir: config_dir.clone() },
+        receiver: Mutex::new(None),
+        receiver_error: Mutex::new(settings_error),
+        reader: Mutex::new(None),
+        listen_from_env: std::env::var_os(ENV_LISTEN).is_some_and(|v| !v.is_empty()),
+        settings: Mutex::new(settings),
+        secrets: Secrets::new(&config_dir),
+        policy: Mutex::new(policy),
+        unseen_failures: AtomicU32::new(0),
+        ui_channel: Mutex::new(None),
+    }
+}
+
+/// Starts the receiver with the settings, the environment and the keyring, and forwards its feed.
+/// A failure (port taken, database unreadable) leaves the app running in the trouble state, saying why.
+fn start_receiver(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let settings = state.settings.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let listen = std::env::var(ENV_LISTEN).ok().filter(|v| !v.is_empty()).unwrap_or(settings.listen.clone());
+    let signing_key = match config::signing_key_from_env(ENV_SIGNING_KEY) {
+        Some(key) => Some(key),
+        None => match state.secrets.get(Secret::SigningKey) {
+            Ok(key) => key.and_then(|k| doorwatch::signature::SigningKey::new(&k)),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the signing key");
+                None
+            }
+        },
+    };
+    let result = match config::parse_listen(&listen) {
+        Err(e) => Err(format!("the listen address {e}")),
+        Ok(addr) => tauri::async_runtime::block_on(Receiver::start(ReceiverConfig {
+            db: state.paths.db.clone(),
+            listen: addr,
+            signing_key,
+            store: StoreOptions {
+                synchronous: if settings.relaxed_durability { Synchronous::Normal } else { Synchronous::Full },
+                ..StoreOptions::default()
+            },
+        }))
+        .map_err(|e| e.to_string()),
+    };
+    match result {
+        Ok(receiver) => {
+            tracing::info!(url = %receiver.local_url(), "receiving");
+            feed::spawn(app.clone(), receiver.store().subscribe());
+            *state.receiver.lock().unwrap_or_else(|p| p.into_inner()) = Some(receiver);
+        }
+        Err(e) => {
+            tracing::error!("not receiving: {e}");
+            *state.receiver_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+        }
+    }
+}
+
+fn stop_receiver(app: &AppHandle) {
+    let receiver = app.state::<AppState>().receiver.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some(receiver) = receiver {
+        tauri::async_runtime::block_on(receiver.stop());
+    }
+}
+
+/// Saves settings and applies what can change while running (alerts, start at login).
+pub(crate) fn apply_settings(app: &AppHandle, state: &AppState, settings: Settings) -> CommandResult<()> {
+    settings.save(&state.paths.settings)?;
+    let autolaunch = app.autolaunch();
+    let result = if settings.start_at_login { autolaunch.enable() } else { autolaunch.disable() };
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "cannot change start at login");
+    }
+    state.policy.lock().unwrap_or_else(|p| p.into_inner()).set_settings(settings.alerts.clone());
+    *state.settings.lock().unwrap_or_else(|p| p.into_inner()) = settings;
+    Ok(())
+}
+
+/// Posts a signed sample event to this app's own receiver, as Kisi would.
+pub(crate) async fn send_test(state: &AppState, failed: bool) -> CommandResult<String> {
+    let url = state.with_receiver(|r| r.local_url()).ok_or_else(|| {
+        CommandError::new("not_receiving", "The receiver is not running, so there is nothing to test.")
+    })?;
+    let key = match config::signing_key_from_env(ENV_SIGNING_KEY) {
+        Some(k) => Some(k),
+        None => state.secrets.get(Secret::SigningKey)?.and_then(|k| doorwatch::signature::SigningKey::new(&k)),
+    };
+    let body = doorwatch::send_test::sample_event(failed, chrono::Utc::now());
+    let answer = doorwatch::send_test::send(&url, body, key.as_ref())
+        .await
+        .map_err(|e| CommandError::new("send_failed", e.to_string()))?;
+    if (200..300).contains(&answer.status) {
+        Ok("Test event received and stored.".to_owned())
+    } else {
+        Err(CommandError::new("send_rejected", format!("The receiver answered {}: {}", answer.status, answer.body)))
+    }
+}
+
+pub(crate) fn open_folder(dir: &std::path::Path) -> std::io::Result<()> {
+    let program = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    std::process::Command::new(program).arg(dir).spawn().map(drop)
+}

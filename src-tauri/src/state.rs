@@ -1,0 +1,114 @@
+//! What the shell keeps while it runs: the receiver, a read connection, the settings, the secrets and
+//! the alert policy. Each is the core's own type; the shell only holds them.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU32;
+use std::sync::Mutex;
+
+use doorwatch::alert::AlertPolicy;
+use doorwatch::receiver::Receiver;
+use doorwatch::secrets::Secrets;
+use doorwatch::settings::Settings;
+use doorwatch::store::{Reader, StoreError};
+
+pub struct Paths {
+    pub db: PathBuf,
+    pub settings: PathBuf,
+    pub config_dir: PathBuf,
+}
+
+pub struct AppState {
+    pub paths: Paths,
+    pub receiver: Mutex<Option<Receiver>>,
+    /// Why the receiver is not running, when it is not.
+    pub receiver_error: Mutex<Option<String>>,
+    pub reader: Mutex<Option<Reader>>,
+    pub settings: Mutex<Settings>,
+    /// True when DOORWATCH_LISTEN decides the address, not the settings file.
+    pub listen_from_env: bool,
+    pub secrets: Secrets,
+    pub policy: Mutex<AlertPolicy>,
+    /// Failed unlocks alerted since the window was last opened: the tray's attention state.
+    pub unseen_failures: AtomicU32,
+    /// The window's channel for live events, while a window is listening.
+    pub ui_channel: Mutex<Option<tauri::ipc::Channel<crate::feed::FeedMessage>>>,
+}
+
+impl AppState {
+    /// Runs `f` with the shared read connection, opening it on first use.
+    pub fn read<T>(&self, f: impl FnOnce(&Reader) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut slot = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(Reader::open(&self.paths.db)?);
+        }
+        f(slot.as_ref().expect("opened above"))
+    }
+
+    pub fn with_receiver<T>(&self, f: impl FnOnce(&Receiver) -> T) -> Option<T> {
+        self.receiver.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(f)
+    }
+}
+
+/// The core's status plus what only the shell knows (alerts paused, the tray's one-line summary).
+#[derive(serde::Serialize)]
+pub struct StatusView {
+    #[serde(flatten)]
+    pub status: doorwatch::status::Status,
+    pub summary: String,
+    pub alerts_paused_until: Option<i64>,
+    pub receiver_error: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+pub struct SettingsView {
+    pub settings: Settings,
+    pub signing_key_set: bool,
+    pub database_path: PathBuf,
+    pub settings_path: PathBuf,
+    pub listen_overridden_by_env: bool,
+}
+
+impl AppState {
+    pub fn status(&self) -> Result<StatusView, StoreError> {
+        let (url, receiving, signing) = self
+            .with_receiver(|r| (r.local_url(), true, r.signature_check_on()))
+            .unwrap_or_else(|| (String::new(), false, false));
+        let now = chrono::Local::now();
+        let status = match self.read(|r| doorwatch::status::Status::read(r, url.clone(), receiving, signing, &now)) {
+            Ok(s) => s,
+            // No database yet (the receiver could not start): still say what is known.
+            Err(StoreError::NoDatabase(_)) => doorwatch::status::Status {
+                local_url: url,
+                receiving,
+                signature_check: signing,
+                last_event_at: None,
+                today: Default::default(),
+                rejections: vec![],
+                events_total: 0,
+            },
+            Err(e) => return Err(e),
+        };
+        let utc = chrono::Utc::now();
+        let paused = self.policy.lock().unwrap_or_else(|p| p.into_inner()).paused_until(utc);
+        let receiver_error = self.receiver_error.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let summary = match &receiver_error {
+            Some(e) => format!("Not receiving: {e}"),
+            None => status.summary(utc),
+        };
+        Ok(StatusView { status, summary, alerts_paused_until: paused.map(|t| t.timestamp_millis()), receiver_error })
+    }
+
+    pub fn settings_view(&self) -> Result<SettingsView, doorwatch::secrets::SecretsError> {
+        let signing_key_set = match self.with_receiver(|r| r.signature_check_on()) {
+            Some(on) => on,
+            None => self.secrets.get(doorwatch::secrets::Secret::SigningKey)?.is_some(),
+        };
+        Ok(SettingsView {
+            settings: self.settings.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            signing_key_set,
+            database_path: self.paths.db.clone(),
+            settings_path: self.paths.settings.clone(),
+            listen_overridden_by_env: self.listen_from_env,
+        })
+    }
+}

@@ -1,0 +1,225 @@
+//! The tray icon and its menu. Menu ids are an enum; the icon shows the state (normal, attention when
+//! failed unlocks went unseen, trouble when the receiver is down), and the first, disabled menu line
+//! says the state in words (Linux tray hosts show no tooltips, so it is in the menu as well).
+
+use tauri::image::Image;
+use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
+use tauri::tray::TrayIconBuilder;
+use tauri::{AppHandle, Manager, Wry};
+use tauri_plugin_autostart::ManagerExt as _;
+use tauri_plugin_clipboard_manager::ClipboardExt as _;
+
+use crate::state::AppState;
+
+const TRAY: &str = "doorwatch";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MenuId {
+    Status,
+    Open,
+    CopyUrl,
+    SendTest,
+    PauseHour,
+    PauseTomorrow,
+    Resume,
+    StartAtLogin,
+    Settings,
+    Quit,
+}
+
+impl MenuId {
+    const ALL: [MenuId; 10] = [
+        MenuId::Status,
+        MenuId::Open,
+        MenuId::CopyUrl,
+        MenuId::SendTest,
+        MenuId::PauseHour,
+        MenuId::PauseTomorrow,
+        MenuId::Resume,
+        MenuId::StartAtLogin,
+        MenuId::Settings,
+        MenuId::Quit,
+    ];
+
+    fn id(self) -> &'static str {
+        match self {
+            MenuId::Status => "status",
+            MenuId::Open => "open",
+            MenuId::CopyUrl => "copy-url",
+            MenuId::SendTest => "send-test",
+            MenuId::PauseHour => "pause-hour",
+            MenuId::PauseTomorrow => "pause-tomorrow",
+            MenuId::Resume => "resume",
+            MenuId::StartAtLogin => "start-at-login",
+            MenuId::Settings => "settings",
+            MenuId::Quit => "quit",
+        }
+    }
+
+    fn parse(id: &str) -> Option<MenuId> {
+        MenuId::ALL.into_iter().find(|m| m.id() == id)
+    }
+}
+
+/// The menu items whose text or state changes while the app runs.
+pub struct TrayItems {
+    status: MenuItem<Wry>,
+    url: MenuItem<Wry>,
+    resume: MenuItem<Wry>,
+    start_at_login: CheckMenuItem<Wry>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Look {
+    Normal,
+    Attention,
+    Trouble,
+}
+
+fn icon(look: Look) -> Image<'static> {
+    match look {
+        Look::Normal => tauri::include_image!("../icons/tray-normal.png"),
+        Look::Attention => tauri::include_image!("../icons/tray-attention.png"),
+        Look::Trouble => tauri::include_image!("../icons/tray-trouble.png"),
+    }
+}
+
+pub fn build(app: &tauri::App) -> tauri::Result<()> {
+    let item = |id: MenuId, text: &str, enabled: bool| MenuItem::with_id(app, id.id(), text, enabled, None::<&str>);
+    let status = item(MenuId::Status, "Doorwatch — starting…", false)?;
+    let open = item(MenuId::Open, "Open timeline", true)?;
+    let url = item(MenuId::CopyUrl, "Webhook URL: …", true)?;
+    let send_test = item(MenuId::SendTest, "Send test event", true)?;
+    let resume = item(MenuId::Resume, "Resume alerts", false)?;
+    let pause = Submenu::with_items(
+        app,
+        "Pause alerts",
+        true,
+        &[
+            &item(MenuId::PauseHour, "For 1 hour", true)?,
+            &item(MenuId::PauseTomorrow, "Until tomorrow", true)?,
+            &resume,
+        ],
+    )?;
+    let autostart = app.autolaunch().is_enabled().unwrap_or(false);
+    let start_at_login =
+        CheckMenuItem::with_id(app, MenuId::StartAtLogin.id(), "Start at login", true, autostart, None::<&str>)?;
+    let settings = item(MenuId::Settings, "Settings…", true)?;
+    let quit = item(MenuId::Quit, "Quit Doorwatch", true)?;
+    let separator = || PredefinedMenuItem::separator(app);
+    let menu = Menu::with_items(
+        app,
+        &[
+            &status,
+            &separator()?,
+            &open,
+            &url,
+            &send_test,
+            &separator()?,
+            &pause,
+            &start_at_login,
+            &settings,
+            &separator()?,
+            &quit,
+        ],
+    )?;
+    TrayIconBuilder::with_id(TRAY)
+        .icon(icon(Look::Normal))
+        .tooltip("Doorwatch")
+        .menu(&menu)
+        .on_menu_event(|app, event| {
+            if let Some(id) = MenuId::parse(event.id().as_ref()) {
+                on_menu(app, id);
+            }
+        })
+        .build(app)?;
+    app.manage(TrayItems { status, url, resume, start_at_login });
+    Ok(())
+}
+
+fn on_menu(app: &AppHandle, id: MenuId) {
+    let state = app.state::<AppState>();
+    match id {
+        MenuId::Status => {}
+        MenuId::Open => crate::windows::show_main(app),
+        MenuId::CopyUrl => {
+            if let Some(url) = state.with_receiver(|r| r.local_url()) {
+                if let Err(e) = app.clipboard().write_text(url) {
+                    tracing::warn!(error = %e, "cannot copy to the clipboard");
+                }
+            }
+        }
+        MenuId::SendTest => {
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                let state = app.state::<AppState>();
+                match crate::send_test(&state, false).await {
+                    Ok(m) => tracing::info!("{m}"),
+                    Err(e) => tracing::warn!("test event: {}", e.message),
+                }
+            });
+        }
+        MenuId::PauseHour => crate::alerts::pause(&state, Some(chrono::Utc::now() + chrono::Duration::hours(1))),
+        MenuId::PauseTomorrow => crate::alerts::pause(&state, Some(crate::alerts::tomorrow())),
+        MenuId::Resume => crate::alerts::pause(&state, None),
+        MenuId::StartAtLogin => {
+            let mut settings = state.settings.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            settings.start_at_login = !settings.start_at_login;
+            if let Err(e) = crate::apply_settings(app, &state, settings) {
+                tracing::warn!("start at login: {}", e.message);
+            }
+        }
+        MenuId::Settings => {
+            crate::windows::show_main(app);
+            let _ = tauri::Emitter::emit(app, "open-settings", ());
+        }
+        MenuId::Quit => app.exit(0),
+    }
+    refresh(app);
+}
+
+/// Brings the icon, the title (the count of unseen failures) and the status line up to date.
+pub fn refresh(app: &AppHandle) {
+    let Some(items) = app.try_state::<TrayItems>() else { return };
+    let state = app.state::<AppState>();
+    let unseen = state.unseen_failures.load(std::sync::atomic::Ordering::Relaxed);
+    let (summary, trouble, paused) = match state.status() {
+        Ok(s) => (s.summary, s.receiver_error.is_some(), s.alerts_paused_until.is_some()),
+        Err(e) => (format!("Database trouble: {e}"), true, false),
+    };
+    let look = if trouble {
+        Look::Trouble
+    } else if unseen > 0 {
+        Look::Attention
+    } else {
+        Look::Normal
+    };
+    let paused_text = if paused { " · alerts paused" } else { "" };
+    let _ = items.status.set_text(format!("{summary}{paused_text}"));
+    let _ = items.resume.set_enabled(paused);
+    if let Some(url) = state.with_receiver(|r| r.local_url()) {
+        let _ = items.url.set_text(format!("Copy webhook URL: {url}"));
+    }
+    let login = state.settings.lock().unwrap_or_else(|p| p.into_inner()).start_at_login;
+    let _ = items.start_at_login.set_checked(login);
+    if let Some(tray) = app.tray_by_id(TRAY) {
+        let _ = tray.set_icon(Some(icon(look)));
+        let _ = tray.set_tooltip(Some(format!("Doorwatch — {summary}{paused_text}")));
+        let _ = tray.set_title(if unseen > 0 { Some(unseen.to_string()) } else { None::<String> });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_menu_id_round_trips_and_ids_are_distinct() {
+        let mut seen = std::collections::HashSet::new();
+        for id in MenuId::ALL {
+            assert_eq!(MenuId::parse(id.id()), Some(id));
+            assert!(seen.insert(id.id()), "{} used twice", id.id());
+        }
+        assert_eq!(MenuId::parse("no-such-item"), None);
+    }
+}

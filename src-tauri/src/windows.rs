@@ -1,0 +1,75 @@
+//! The timeline window. Closing it destroys the webview (most of the app's memory) while the app stays
+//! in the tray; opening it again builds a new one with the size and position it had.
+
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder, Window, WindowEvent};
+
+use crate::state::AppState;
+
+pub const MAIN: &str = "main";
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct Geometry {
+    x: f64,
+    y: f64,
+    width: f64,
+    height: f64,
+}
+
+const DEFAULT: Geometry = Geometry { x: f64::NAN, y: f64::NAN, width: 1040.0, height: 700.0 };
+
+pub fn show_main(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window(MAIN) {
+        let _ = w.unminimize();
+        let _ = w.show();
+        let _ = w.set_focus();
+    } else {
+        let g = load(app).unwrap_or(DEFAULT);
+        let mut builder = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
+            .title("Doorwatch")
+            .inner_size(g.width, g.height)
+            .min_inner_size(640.0, 420.0);
+        if g.x.is_finite() && g.y.is_finite() {
+            builder = builder.position(g.x, g.y);
+        }
+        if let Err(e) = builder.build() {
+            tracing::error!(error = %e, "cannot open the timeline window");
+        }
+    }
+    // The person is looking now: the tray goes back to normal.
+    app.state::<AppState>().unseen_failures.store(0, std::sync::atomic::Ordering::Relaxed);
+    crate::tray::refresh(app);
+}
+
+/// Remembers the window's place when it is closed.
+pub fn on_event(window: &Window, event: &WindowEvent) {
+    if window.label() != MAIN {
+        return;
+    }
+    if let WindowEvent::CloseRequested { .. } = event {
+        let scale = window.scale_factor().unwrap_or(1.0);
+        let (Ok(pos), Ok(size)) = (window.outer_position(), window.inner_size()) else { return };
+        let (pos, size) = (pos.to_logical::<f64>(scale), size.to_logical::<f64>(scale));
+        let g = Geometry { x: pos.x, y: pos.y, width: size.width, height: size.height };
+        if let Err(e) = save(window.app_handle(), g) {
+            tracing::warn!(error = %e, "cannot remember the window's size and position");
+        }
+    }
+}
+
+fn path(app: &AppHandle) -> std::path::PathBuf {
+    app.state::<AppState>().paths.config_dir.join("window.json")
+}
+
+fn load(app: &AppHandle) -> Option<Geometry> {
+    let g: Geometry = serde_json::from_slice(&std::fs::read(path(app)).ok()?).ok()?;
+    (g.width >= 320.0 && g.height >= 240.0).then_some(g)
+}
+
+fn save(app: &AppHandle, g: Geometry) -> std::io::Result<()> {
+    let p = path(app);
+    if let Some(dir) = p.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(p, serde_json::to_vec(&g).map_err(std::io::Error::other)?)
+}

@@ -1,0 +1,72 @@
+// Presentation helpers with no Tauri and no DOM, so they are easy to test.
+import type { EventKind, StoredEvent } from './types';
+
+export const KIND_LABEL: Record<EventKind, string> = {
+  unlock_ok: 'Unlocked',
+  unlock_failed: 'Refused',
+  door_opened: 'Opened',
+  held_open: 'Held open',
+  forced_open: 'Forced open',
+  login: 'New login',
+  other: 'Event',
+};
+
+// Symbols every desktop font has (no colour emoji needed); the word beside each carries the meaning.
+export const KIND_ICON: Record<EventKind, string> = {
+  unlock_ok: '✓',
+  unlock_failed: '✗',
+  door_opened: '↗',
+  held_open: '⧖',
+  forced_open: '⚠',
+  login: '+',
+  other: '•',
+};
+
+export function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** "Today", "Yesterday", or the date, for the day an event happened (local time). */
+export function dayLabel(iso: string, now = new Date()): string {
+  const d = new Date(iso);
+  const start = (x: Date) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
+  const days = Math.round((start(now) - start(d)) / 86_400_000);
+  if (days === 0) return 'Today';
+  if (days === 1) return 'Yesterday';
+  return d.toLocaleDateString(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
+}
+
+export function timeOf(iso: string): string {
+  return new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+export function ago(ms: number | null, now = Date.now()): string {
+  if (ms === null) return 'no events yet';
+  const s = Math.max(0, Math.floor((now - ms) / 1000));
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86_400)} days ago`;
+}
+
+/** Groups events (newest first) into consecutive days. */
+export function byDay(events: StoredEvent[], now = new Date()): { day: string; events: StoredEvent[] }[] {
+  const groups: { day: string; events: StoredEvent[] }[] = [];
+  for (const e of events) {
+    const day = dayLabel(e.created_at, now);
+    const last = groups[groups.length - 1];
+    if (last && last.day === day) last.events.push(e);
+    else groups.push({ day, events: [e] });
+  }
+  return groups;
+}
+
+/** Merges pushed events into the list, newest first by the event's own time, without duplicates. */
+export function merge(current: StoredEvent[], incoming: StoredEvent[]): StoredEvent[] {
+  const seen = new Set(current.map((e) => e.uuid));
+  const fresh = incoming.filter((e) => !seen.has(e.uuid));
+  if (fresh.length === 0) return current;
+  return [...fresh, ...current].sort(
+    (a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || b.id - a.id,
+  );
+}

@@ -1,0 +1,44 @@
+// The UI's only door to Tauri. Everything else talks to the `Host` interface, so the UI can run in a
+// plain browser against a fake host in tests.
+import { Channel, invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
+import type { EventFilter, FeedMessage, Page, Settings, SettingsView, Status } from './types';
+
+export interface Host {
+  listEvents(filter: EventFilter, after: string | null, limit: number): Promise<Page>;
+  status(): Promise<Status>;
+  subscribe(onMessage: (m: FeedMessage) => void): Promise<void>;
+  sendTestEvent(failed: boolean): Promise<string>;
+  getSettings(): Promise<SettingsView>;
+  saveSettings(settings: Settings): Promise<SettingsView>;
+  setSigningKey(key: string | null): Promise<SettingsView>;
+  generateSigningKey(): Promise<string>;
+  pauseAlerts(minutes: number | null): Promise<Status>;
+  openDataFolder(): Promise<void>;
+  /** Closes the window; Doorwatch keeps running in the tray. */
+  closeWindow(): Promise<void>;
+  /** The tray's "Settings…" and a notification's "Open" ask the window to show something. */
+  onRequest(handler: (r: { settings: true } | { event: string }) => void): Promise<void>;
+}
+
+export const tauriHost: Host = {
+  listEvents: (filter, after, limit) => invoke('list_events', { filter, after, limit }),
+  status: () => invoke('status'),
+  async subscribe(onMessage) {
+    const channel = new Channel<FeedMessage>();
+    channel.onmessage = onMessage;
+    await invoke('subscribe', { onMessage: channel });
+  },
+  sendTestEvent: (failed) => invoke('send_test_event', { failed }),
+  getSettings: () => invoke('get_settings'),
+  saveSettings: (settings) => invoke('save_settings', { settings }),
+  setSigningKey: (key) => invoke('set_signing_key', { key }),
+  generateSigningKey: () => invoke('generate_signing_key'),
+  pauseAlerts: (minutes) => invoke('pause_alerts', { minutes }),
+  openDataFolder: () => invoke('open_data_folder'),
+  closeWindow: () => invoke('close_window'),
+  async onRequest(handler) {
+    await listen('open-settings', () => handler({ settings: true }));
+    await listen<string>('show-event', (e) => handler({ event: e.payload }));
+  },
+};
