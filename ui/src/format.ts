@@ -16,7 +16,7 @@ export const KIND_ICON: Record<EventKind, string> = {
   unlock_ok: '✓',
   unlock_failed: '✗',
   door_opened: '↗',
-  held_open: '⧖',
+  held_open: '◔',
   forced_open: '⚠',
   login: '+',
   other: '•',
