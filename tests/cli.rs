@@ -260,3 +260,43 @@ fn help_documents_every_flag() {
     }
     assert!(help(&["export", "--help"]).contains("--format"));
 }
+
+#[test]
+fn every_filter_flag_narrows_the_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("filters.sqlite3");
+    let serve = Serve::start(&db, Some(SECRET));
+    for name in FIXTURES {
+        let body = fixture(name);
+        let signature = doorwatch::signature::SigningKey::new(SECRET).unwrap().sign(&body);
+        assert_eq!(post(&serve.url, &body, Some(signature)).0, 200, "{name}");
+    }
+    // --signing-key-env names another variable that holds the key.
+    let out = run(doorwatch(&db)
+        .args(["send-test", "--url", &serve.url, "--signing-key-env", "MY_KISI_KEY"])
+        .env("MY_KISI_KEY", SECRET));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serve.stop();
+
+    let uuids = |args: &[&str]| -> Vec<String> {
+        let out = run(doorwatch(&db).args(["events", "--json"]).args(args));
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["uuid"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let short = |u: &[String]| -> Vec<String> { u.iter().map(|x| x[x.len() - 4..].to_owned()).collect() };
+    assert_eq!(short(&uuids(&["--door", "back door"])), ["0e06", "0e03"]);
+    assert_eq!(short(&uuids(&["--actor", "Grace Hopper"])), ["0e02"]);
+    assert_eq!(short(&uuids(&["--actor", "Exit button"])), ["0e03"]);
+    assert_eq!(short(&uuids(&["--type", "login.create"])), ["0e07"]);
+    assert_eq!(
+        short(&uuids(&["--since", "2026-11-02T12:00:00Z", "--until", "2026-11-02T20:00:00Z"])),
+        ["0e04", "0e06", "0e03"]
+    );
+    assert_eq!(uuids(&["--limit", "2"]).len(), 2);
+    assert_eq!(uuids(&["--door", "Main Entrance", "--failed"]).len(), 1);
+    let out = run(doorwatch(&db).args(["events", "--limit", "0"]));
+    assert_eq!(out.status.code(), Some(2), "a limit of 0 is refused");
+}
