@@ -5,7 +5,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run serve test lint unit ui bench icons setup-core setup-desktop setup-test setup-bench clean
+.PHONY: run serve test lint unit ui bench bench-core bench-desktop icons setup-core setup-desktop setup-test setup-bench clean
 
 ## run: build the timeline UI and start the desktop app (tray icon + window)
 run: setup-desktop ui
@@ -32,10 +32,16 @@ ui: ui/node_modules/.package-lock.json
 ui/node_modules/.package-lock.json: ui/package.json ui/package-lock.json
 	cd ui && npm ci --no-audit --no-fund
 
-## bench: ingest and query benchmarks, against baselines measured in the same run (see BENCHMARKS.md)
-bench: setup-bench
+## bench: every benchmark, each against a baseline measured in the same run (see BENCHMARKS.md)
+bench: bench-core bench-desktop
+
+bench-core: setup-bench
 	$(CARGO) bench --locked -p doorwatch --bench ingest
 	$(CARGO) bench --locked -p doorwatch --bench queries
+
+## bench-desktop: memory, start-up and live latency of the release app under Xvfb, against a minimal Tauri app
+bench-desktop: setup-test ui
+	$(CARGO) bench --locked -p doorwatch-desktop --bench desktop
 
 ## icons: regenerate the PNG/ICO icons from the SVG sources in icons/
 icons:

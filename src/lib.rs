@@ -11,6 +11,7 @@ pub mod config;
 pub mod event;
 pub mod export;
 pub mod ingest;
+pub mod private_file;
 pub mod receiver;
 pub mod secrets;
 pub mod send_test;

@@ -138,23 +138,12 @@ impl Secrets {
     }
 
     fn write_file(&self, all: &BTreeMap<String, String>) -> Result<(), SecretsError> {
-        let io = |source| SecretsError::Io { path: self.file.clone(), source };
-        if let Some(dir) = self.file.parent() {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let tmp = self.file.with_extension("toml.tmp");
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp).map_err(io)?;
         let text = format!(
             "# Doorwatch's secrets, kept here because this machine has no system keyring. Owner-only; never share.\n{}",
             toml::to_string(all).expect("a map of strings serialises")
         );
-        std::io::Write::write_all(&mut file, text.as_bytes()).map_err(io)?;
-        file.sync_all().map_err(io)?;
-        std::fs::rename(&tmp, &self.file).map_err(io)
+        crate::private_file::write(&self.file, text.as_bytes())
+            .map_err(|source| SecretsError::Io { path: self.file.clone(), source })
     }
 }
 

@@ -89,19 +89,8 @@ impl Settings {
     /// Writes the file with a comment above every setting, readable by its owner only, replacing the
     /// old file only once the new one is complete.
     pub fn save(&self, path: &Path) -> Result<(), SettingsError> {
-        let io = |source| SettingsError::Io { path: path.to_owned(), source };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let tmp = path.with_extension("toml.tmp");
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp).map_err(io)?;
-        std::io::Write::write_all(&mut file, self.to_commented_toml().as_bytes()).map_err(io)?;
-        file.sync_all().map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
+        crate::private_file::write(path, self.to_commented_toml().as_bytes())
+            .map_err(|source| SettingsError::Io { path: path.to_owned(), source })
     }
 
     fn to_commented_toml(&self) -> String {

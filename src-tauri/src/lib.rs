@@ -58,6 +58,8 @@ pub fn run() {
             start_receiver(app.handle());
             tray::build(app)?;
             tray::refresh(app.handle());
+            // benches/desktop.rs times start-up to this line.
+            tracing::info!("tray ready");
             if !hidden {
                 windows::show_main(app.handle());
             }

@@ -1,0 +1,185 @@
+//! A private desktop for tests and benchmarks: Xvfb, a D-Bus session with dunst and dbus-monitor, and
+//! tauri-driver, all started here and stopped on drop. Shared by tests/e2e.rs and benches/desktop.rs.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder};
+
+pub const KEY: &str = "e2e-signing-key-7c1d";
+
+/// Xvfb, a D-Bus session with dunst and dbus-monitor, and tauri-driver, all private to one test.
+pub struct Desktop {
+    pub children: Vec<Child>,
+    pub dir: tempfile::TempDir,
+    pub env: Vec<(String, String)>,
+    pub listen: String,
+    pub driver_port: u16,
+    pub monitor_log: PathBuf,
+}
+
+impl Drop for Desktop {
+    fn drop(&mut self) {
+        for child in self.children.iter_mut().rev() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn tauri_driver() -> PathBuf {
+    if let Some(p) = std::env::var_os("TAURI_DRIVER") {
+        return p.into();
+    }
+    let home = PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo/bin/tauri-driver");
+    if home.exists() {
+        home
+    } else {
+        PathBuf::from("tauri-driver")
+    }
+}
+
+impl Desktop {
+    pub fn start() -> Desktop {
+        let dir = tempfile::tempdir().unwrap();
+        let mut children = Vec::new();
+        // A display of our own.
+        let display = (90..200)
+            .find(|n| {
+                !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            })
+            .expect("a free X display number");
+        children.push(
+            Command::new("Xvfb")
+                .args([
+                    format!(":{display}"),
+                    "-screen".into(),
+                    "0".into(),
+                    "1280x800x24".into(),
+                    "-nolisten".into(),
+                    "tcp".into(),
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("Xvfb (apt install xvfb)"),
+        );
+        wait_until("Xvfb", Duration::from_secs(10), || Path::new(&format!("/tmp/.X11-unix/X{display}")).exists());
+        // A session bus of our own.
+        let mut bus = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon (apt install dbus)");
+        let mut address = String::new();
+        BufReader::new(bus.stdout.take().unwrap()).read_line(&mut address).unwrap();
+        children.push(bus);
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let listen = format!("127.0.0.1:{}", free_port());
+        let env: Vec<(String, String)> = vec![
+            ("DISPLAY".into(), format!(":{display}")),
+            ("DBUS_SESSION_BUS_ADDRESS".into(), address.trim().to_owned()),
+            ("HOME".into(), home.display().to_string()),
+            ("XDG_RUNTIME_DIR".into(), dir.path().display().to_string()),
+            ("DOORWATCH_DB".into(), dir.path().join("doorwatch.sqlite3").display().to_string()),
+            ("DOORWATCH_CONFIG_DIR".into(), dir.path().join("config").display().to_string()),
+            ("DOORWATCH_SECRETS".into(), "file".into()),
+            ("DOORWATCH_LISTEN".into(), listen.clone()),
+            ("DOORWATCH_SIGNING_KEY".into(), KEY.into()),
+            ("WEBKIT_DISABLE_COMPOSITING_MODE".into(), "1".into()),
+        ];
+        let spawn = |program: &str, args: &[&str], out: Stdio| {
+            Command::new(program)
+                .args(args)
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .stdout(out)
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("{program}: {e}"))
+        };
+        children.push(spawn("dunst", &[], Stdio::null()));
+        let monitor_log = dir.path().join("notifications.log");
+        children.push(spawn(
+            "dbus-monitor",
+            &["interface='org.freedesktop.Notifications',member='Notify'"],
+            Stdio::from(std::fs::File::create(&monitor_log).unwrap()),
+        ));
+        let driver_port = free_port();
+        let native_port = free_port();
+        let driver = tauri_driver();
+        children.push(
+            Command::new(&driver)
+                .args(["--port", &driver_port.to_string(), "--native-port", &native_port.to_string()])
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("{}: {e} (cargo install tauri-driver --locked)", driver.display())),
+        );
+        wait_until("tauri-driver", Duration::from_secs(20), || {
+            std::net::TcpStream::connect(("127.0.0.1", driver_port)).is_ok()
+        });
+        Desktop { children, dir, env, listen, driver_port, monitor_log }
+    }
+
+    pub async fn open_app(&self) -> Client {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": env!("CARGO_BIN_EXE_doorwatch-desktop") }),
+        );
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.driver_port))
+            .await
+            .expect("a WebDriver session with the app")
+    }
+
+    pub fn webhook(&self) -> String {
+        format!("http://{}/webhooks/kisi", self.listen)
+    }
+
+    /// How many notifications were sent whose text contains `needle`.
+    pub fn notifications_with(&self, needle: &str) -> usize {
+        let log = std::fs::read_to_string(&self.monitor_log).unwrap_or_default();
+        log.split("member=Notify").skip(1).filter(|call| call.contains(needle)).count()
+    }
+
+    /// The running app's process id (the only doorwatch-desktop started with this test's database).
+    pub fn app_pid(&self) -> u32 {
+        let db = self.db().display().to_string();
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+            let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline")) else { continue };
+            if !String::from_utf8_lossy(&cmd).contains("doorwatch-desktop") {
+                continue;
+            }
+            let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+            if String::from_utf8_lossy(&environ).contains(&db) {
+                return pid;
+            }
+        }
+        panic!("the app's process was not found");
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("doorwatch.sqlite3")
+    }
+}
