@@ -1,0 +1,51 @@
+//! A client that trickles its request cannot hold a connection forever: on a real port, headers that
+//! never finish are cut off by the server's header timeout.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use doorwatch::ingest::{router, IngestConfig};
+use doorwatch::server::{self, HEADER_TIMEOUT};
+use support::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[tokio::test]
+async fn headers_that_never_finish_are_cut_off() {
+    let t = open_store();
+    let listener = server::bind_loopback("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = router(t.store.clone(), IngestConfig::local(addr, None));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(server::serve(listener, app, async {
+        let _ = stopped.await;
+    }));
+
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(format!("POST /webhooks/kisi HTTP/1.1\r\nHost: {addr}\r\nContent-Type: appl").as_bytes())
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(HEADER_TIMEOUT + Duration::from_secs(10), slow.read_to_end(&mut buf)).await;
+    assert!(
+        read.is_ok(),
+        "the connection was still open {} s later",
+        (HEADER_TIMEOUT + Duration::from_secs(10)).as_secs()
+    );
+    assert!(started.elapsed() >= HEADER_TIMEOUT - Duration::from_secs(1), "cut off before the timeout");
+    assert_eq!(t.store.reader().unwrap().count().unwrap(), 0);
+
+    // The server itself is fine: a normal delivery right after is stored.
+    let body = fixture("unlock-ok-user.json");
+    let answer = reqwest::Client::new()
+        .post(format!("http://{addr}/webhooks/kisi"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    stop.send(()).unwrap();
+    server.await.unwrap();
+}
