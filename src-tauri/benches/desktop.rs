@@ -156,6 +156,7 @@ fn tree(root: u32) -> Vec<u32> {
 
 fn memory(root: u32) -> Memory {
     let mut m = Memory::default();
+    let mut parts = Vec::new();
     for pid in tree(root) {
         let Ok(rollup) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) else { continue };
         let field = |name: &str| {
@@ -169,7 +170,10 @@ fn memory(root: u32) -> Memory {
         m.pss_kb += field("Pss:");
         m.rss_kb += field("Rss:");
         m.processes += 1;
+        let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        parts.push(format!("{} {:.1} MB", name.trim(), field("Pss:") as f64 / 1024.0));
     }
+    eprintln!("  PSS by process: {}", parts.join(", "));
     m
 }
 

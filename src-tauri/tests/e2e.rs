@@ -87,6 +87,29 @@ async fn a_failed_unlock_appears_live_and_notifies_once_and_the_tray_app_keeps_r
     assert_eq!(desktop.notifications_with("Refused at Main Entrance"), 1, "a duplicate notified again");
     assert_eq!(desktop.notifications_with("Ada Lovelace"), 0, "a successful unlock notified");
 
+    // Start at login, from Settings: off by default, and saving it writes the login item.
+    let autostart = desktop.home().join(".config/autostart/Doorwatch.desktop");
+    assert!(!autostart.exists(), "start at login must be off by default");
+    c.find(Locator::Css("[data-testid=open-settings]")).await.unwrap().click().await.unwrap();
+    let checkbox = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[data-testid=start-at-login]"))
+        .await
+        .unwrap();
+    checkbox.click().await.unwrap();
+    c.find(Locator::Css("[data-testid=save-settings]")).await.unwrap().click().await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[data-testid=settings-message]"))
+        .await
+        .unwrap();
+    wait_until("the login item", Duration::from_secs(10), || autostart.exists());
+    let entry = std::fs::read_to_string(&autostart).unwrap();
+    assert!(entry.contains("doorwatch-desktop") && entry.contains("--hidden"), "{entry}");
+    let settings = std::fs::read_to_string(desktop.config_dir().join("settings.toml")).unwrap();
+    assert!(settings.contains("start_at_login = true"), "{settings}");
+
     // Close the window: the webview goes, the app stays in the tray and keeps receiving.
     let app_pid = desktop.app_pid();
     // Ctrl+W, as a person would (WebDriver's own "close window" would end the session and the app).
@@ -96,6 +119,9 @@ async fn a_failed_unlock_appears_live_and_notifies_once_and_the_tray_app_keeps_r
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(Path::new(&format!("/proc/{app_pid}")).exists(), "closing the window quit the app");
     assert!(!x_window_named(&desktop, "Doorwatch"), "the window was hidden, not destroyed");
+    let geometry: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(desktop.config_dir().join("window.json")).unwrap()).unwrap();
+    assert!(geometry["width"].as_f64().unwrap() >= 640.0, "the window's size is remembered: {geometry}");
     let (code, _) = post(&desktop.webhook(), &unlock("e2e-while-closed", "Ada Lovelace", true)).await;
     assert_eq!(code, 200, "the app stopped receiving when its window closed");
     let reader = doorwatch::store::Reader::open(&desktop.db()).unwrap();

@@ -179,6 +179,14 @@ impl Desktop {
         panic!("the app's process was not found");
     }
 
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    pub fn config_dir(&self) -> PathBuf {
+        self.dir.path().join("config")
+    }
+
     pub fn db(&self) -> PathBuf {
         self.dir.path().join("doorwatch.sqlite3")
     }
