@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use doorwatch::alert::Alert;
-use tauri::{AppHandle, Emitter};
+use tauri::AppHandle;
 
 /// Notification ids by alert key, so a summary can replace what it summarises.
 static SHOWN: Mutex<Option<HashMap<String, u32>>> = Mutex::new(None);
@@ -44,8 +44,7 @@ pub fn show(app: &AppHandle, alert: Alert) {
                 }
                 handle.wait_for_action(|action| match action {
                     "default" => {
-                        crate::windows::show_main(&app);
-                        let _ = app.emit("show-event", alert.uuid.clone());
+                        crate::windows::show_main_with(&app, Some(crate::windows::Show::Event(alert.uuid.clone())));
                     }
                     "mute" => {
                         if let Some(door) = &alert.door {

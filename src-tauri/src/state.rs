@@ -66,6 +66,7 @@ pub struct SettingsView {
     pub database_path: PathBuf,
     pub settings_path: PathBuf,
     pub listen_overridden_by_env: bool,
+    pub listening_on: Option<String>,
 }
 
 impl AppState {
@@ -109,6 +110,7 @@ impl AppState {
             database_path: self.paths.db.clone(),
             settings_path: self.paths.settings.clone(),
             listen_overridden_by_env: self.listen_from_env,
+            listening_on: self.with_receiver(|r| r.addr().to_string()),
         })
     }
 }

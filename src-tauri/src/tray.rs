@@ -170,8 +170,7 @@ fn on_menu(app: &AppHandle, id: MenuId) {
             }
         }
         MenuId::Settings => {
-            crate::windows::show_main(app);
-            let _ = tauri::Emitter::emit(app, "open-settings", ());
+            crate::windows::show_main_with(app, Some(crate::windows::Show::Settings));
         }
         MenuId::Quit => app.exit(0),
     }

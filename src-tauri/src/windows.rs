@@ -18,14 +18,46 @@ struct Geometry {
 
 const DEFAULT: Geometry = Geometry { x: f64::NAN, y: f64::NAN, width: 1040.0, height: 700.0 };
 
+/// Something the window should show once it is up.
+pub enum Show {
+    Settings,
+    Event(String),
+}
+
 pub fn show_main(app: &AppHandle) {
+    show_main_with(app, None);
+}
+
+/// Opens (or raises) the window, then asks it to show the settings or one event: through the page's
+/// address when the window is new (its listeners are not there yet), through an event when it exists.
+pub fn show_main_with(app: &AppHandle, show: Option<Show>) {
     if let Some(w) = app.get_webview_window(MAIN) {
         let _ = w.unminimize();
         let _ = w.show();
         let _ = w.set_focus();
+        let _ = match show {
+            Some(Show::Settings) => tauri::Emitter::emit(app, "open-settings", ()),
+            Some(Show::Event(uuid)) => tauri::Emitter::emit(app, "show-event", uuid),
+            None => Ok(()),
+        };
     } else {
         let g = load(app).unwrap_or(DEFAULT);
-        let mut builder = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
+        let page = match show {
+            Some(Show::Settings) => "index.html#settings".to_owned(),
+            // Event uuids are Kisi's (hex and dashes) or body-sha256:…; encode anything else anyway.
+            Some(Show::Event(uuid)) => format!(
+                "index.html#event={}",
+                uuid.bytes()
+                    .map(|b| if b.is_ascii_alphanumeric() || b == b'-' {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    })
+                    .collect::<String>()
+            ),
+            None => "index.html".to_owned(),
+        };
+        let mut builder = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App(page.into()))
             .title("Doorwatch")
             .inner_size(g.width, g.height)
             .min_inner_size(640.0, 420.0);

@@ -88,6 +88,8 @@ export interface SettingsView {
   database_path: string;
   settings_path: string;
   listen_overridden_by_env: boolean;
+  /** The address the receiver is bound to right now, if it runs. */
+  listening_on: string | null;
 }
 
 /** A push from the receiver: new events, or "you missed some, read again". */
