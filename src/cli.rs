@@ -85,7 +85,7 @@ struct FilterArgs {
     /// Before this time (same forms as --since)
     #[arg(long, value_name = "T", value_parser = parse_when)]
     until: Option<i64>,
-    /// Words to find in names, doors, error messages and messages
+    /// Words to find (as word beginnings) in names, doors and error messages
     #[arg(long, value_name = "TEXT")]
     search: Option<String>,
 }
@@ -311,26 +311,20 @@ fn export_command(db: &Path, args: ExportArgs) -> CliResult {
             export::export(&reader, &filter, format, std::io::stdout().lock()).map_err(|e| e.to_string())?;
         }
         Some(path) => {
-            // Written next to the target and renamed into place, so a failed export never leaves half a
-            // file where a good one was.
+            // Written to a fresh private file next to the target and renamed into place, so a failed export
+            // never leaves half a file where a good one was (and the partial file is removed).
             let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            let mut tmp = tempfile_in(dir).map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
-            let n = export::export(&reader, &filter, format, &mut tmp.1).map_err(|e| e.to_string())?;
-            tmp.1.sync_all().map_err(|e| e.to_string())?;
-            std::fs::rename(&tmp.0, path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            let mut tmp = tempfile::Builder::new()
+                .prefix(".doorwatch-export-")
+                .tempfile_in(dir)
+                .map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+            let n = export::export(&reader, &filter, format, tmp.as_file_mut()).map_err(|e| e.to_string())?;
+            tmp.as_file().sync_all().map_err(|e| e.to_string())?;
+            tmp.persist(path).map_err(|e| format!("cannot write {}: {}", path.display(), e.error))?;
             eprintln!("Exported {n} events to {}", path.display());
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
-    let path = dir.join(format!(".doorwatch-export-{}.tmp", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    Ok((path.clone(), options.open(path)?))
 }
 
 async fn send_test_command(args: SendTestArgs) -> CliResult {
@@ -368,9 +362,15 @@ fn parse_when_at(text: &str, now: DateTime<Utc>) -> Result<i64, String> {
     if let Some(ms) = crate::event::parse_time(t).filter(|_| t.contains('T') && (t.ends_with('Z') || has_offset(t))) {
         return Ok(ms);
     }
-    if let Some((n, unit)) = t.len().checked_sub(1).map(|i| t.split_at(i)) {
-        if let (Ok(n), Some(secs)) = (n.parse::<i64>(), unit_seconds(unit)) {
-            return Ok(now.timestamp_millis() - n * secs * 1000);
+    if let Some((i, _)) = t.char_indices().last() {
+        let (n, unit) = t.split_at(i);
+        if let (Ok(n), Some(secs)) = (n.parse::<u32>(), unit_seconds(unit)) {
+            // Kisi keeps no door events from before 2010; a century is a generous bound.
+            const CENTURY_MS: i64 = 100 * 366 * 86_400_000;
+            return Some(n as i64 * secs * 1000)
+                .filter(|ago| *ago <= CENTURY_MS)
+                .map(|ago| now.timestamp_millis() - ago)
+                .ok_or_else(|| format!("{t:?} is too far back"));
         }
     }
     if let Ok(date) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
@@ -421,6 +421,9 @@ mod tests {
         assert!(at("2026-11-02 09:30").is_ok());
         assert!(at("last tuesday").unwrap_err().contains("is not a time"));
         assert!(at("5y").is_err());
+        assert!(at("7д").is_err(), "a multi-byte last character is an error, not a crash");
+        assert!(at("-5d").is_err(), "an age is never negative");
+        assert!(at("4000000000d").is_err());
     }
 
     #[test]

@@ -67,7 +67,7 @@ pub async fn serve<L: Listener>(mut listener: L, router: Router, shutdown: impl 
     tokio::select! {
         _ = graceful.shutdown() => {}
         _ = tokio::time::sleep(SHUTDOWN_GRACE) => {
-            tracing::warn!("some connections were still open after {} s; closing them", SHUTDOWN_GRACE.as_secs());
+            tracing::warn!("some connections were still open after {} s; stopping without them", SHUTDOWN_GRACE.as_secs());
         }
     }
 }

@@ -235,6 +235,7 @@ async fn search_finds_the_same_events_whether_its_words_are_rare_or_common() {
     }
     t.store.ingest(delivery(&event_at("ada", base + 5, "Back Door", "Ada Lovelace", true), 0)).await.unwrap();
     t.store.ingest(delivery(&event_at("zoe", base + 7, "Back Door", "Zoë Grant", false), 0)).await.unwrap();
+    t.store.ingest(delivery(&event_at("petr", base + 9, "Back Door", "Пётр Иванов", true), 0)).await.unwrap();
     let reader = t.store.reader().unwrap();
     let search = |words: &str, limit| {
         let filter = EventFilter { search: Some(words.into()), ..Default::default() };
@@ -256,4 +257,9 @@ async fn search_finds_the_same_events_whether_its_words_are_rare_or_common() {
     // Accents are folded the same way on both paths.
     assert_eq!(search("zoe", 50).events[0].event.uuid, "zoe");
     assert_eq!(search("gr", 1).events.len(), 1);
+    // Accents are folded on Latin letters only, as the index does: Cyrillic is found as written.
+    assert_eq!(search("ПЁТР", 50).events[0].event.uuid, "petr");
+    assert_eq!(search("иван", 50).events[0].event.uuid, "petr");
+    // A symbol the index splits a word on does not turn into an error.
+    assert!(search("aⓐb", 50).events.is_empty());
 }

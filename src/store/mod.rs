@@ -170,7 +170,7 @@ pub struct Rejection {
     pub at: i64,
     pub reason: RejectReason,
     pub size: u64,
-    /// A short, secret-free explanation (never a header value or the body).
+    /// A short explanation, never the body or a signature; at most a quoted, shortened Host or Content-Type.
     pub detail: String,
 }
 
