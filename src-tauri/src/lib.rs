@@ -90,13 +90,17 @@ fn initial_state() -> AppState {
     let settings_path = config_dir.join("settings.toml");
     let (settings, settings_error) = match Settings::load(&settings_path) {
         Ok(s) => (s, None),
-        Err(e) => (Settings::default(), Some(e.to_string())),
+        Err(e) => {
+            tracing::error!("{e}; using the defaults until it is fixed");
+            (Settings::default(), Some(e.to_string()))
+        }
     };
     let policy = AlertPolicy::new(settings.alerts.clone());
     AppState {
         paths: Paths { db, settings: settings_path, config_dir: config_dir.clone() },
         receiver: Mutex::new(None),
-        receiver_error: Mutex::new(settings_error),
+        receiver_error: Mutex::new(None),
+        settings_error,
         reader: Mutex::new(None),
         listen_from_env: std::env::var_os(ENV_LISTEN).is_some_and(|v| !v.is_empty()),
         settings: Mutex::new(settings),

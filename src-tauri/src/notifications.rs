@@ -42,6 +42,7 @@ pub fn show(app: &AppHandle, alert: Alert) {
                 if alert.replaces && previous.is_some() {
                     return; // the first notification's thread already waits for its actions
                 }
+                let key = alert.key.clone();
                 handle.wait_for_action(|action| match action {
                     "default" => {
                         crate::windows::show_main_with(&app, Some(crate::windows::Show::Event(alert.uuid.clone())));
@@ -53,6 +54,11 @@ pub fn show(app: &AppHandle, alert: Alert) {
                     }
                     _ => {}
                 });
+                // Closed or acted on: the next alert with this key is shown afresh, with a thread of its
+                // own waiting for its buttons.
+                if let Some(shown) = SHOWN.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+                    shown.remove(&key);
+                }
             }
             Err(e) => tracing::warn!(error = %e, "could not show a notification (is a notification daemon running?)"),
         }

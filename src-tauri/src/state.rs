@@ -22,6 +22,8 @@ pub struct AppState {
     pub receiver: Mutex<Option<Receiver>>,
     /// Why the receiver is not running, when it is not.
     pub receiver_error: Mutex<Option<String>>,
+    /// Why the settings file could not be read (the defaults are in use meanwhile).
+    pub settings_error: Option<String>,
     pub reader: Mutex<Option<Reader>>,
     pub settings: Mutex<Settings>,
     /// True when DOORWATCH_LISTEN decides the address, not the settings file.
@@ -57,6 +59,7 @@ pub struct StatusView {
     pub summary: String,
     pub alerts_paused_until: Option<i64>,
     pub receiver_error: Option<String>,
+    pub settings_error: Option<String>,
 }
 
 #[derive(serde::Serialize)]
@@ -96,7 +99,13 @@ impl AppState {
             Some(e) => format!("Not receiving: {e}"),
             None => status.summary(utc),
         };
-        Ok(StatusView { status, summary, alerts_paused_until: paused.map(|t| t.timestamp_millis()), receiver_error })
+        Ok(StatusView {
+            status,
+            summary,
+            alerts_paused_until: paused.map(|t| t.timestamp_millis()),
+            receiver_error,
+            settings_error: self.settings_error.clone(),
+        })
     }
 
     pub fn settings_view(&self) -> Result<SettingsView, doorwatch::secrets::SecretsError> {

@@ -59,6 +59,8 @@ export interface Status {
   events_total: number;
   summary: string;
   alerts_paused_until: number | null;
+  receiver_error: string | null;
+  settings_error: string | null;
 }
 
 /** doorwatch::alert::AlertSettings */
