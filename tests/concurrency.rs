@@ -5,7 +5,6 @@ mod support;
 
 use std::time::Duration;
 
-use doorwatch::ingest::{router, IngestConfig};
 use doorwatch::signature::SigningKey;
 use doorwatch::{server, store::Reader};
 use support::*;
@@ -13,18 +12,12 @@ use support::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hundred_identical_concurrent_deliveries_make_one_row_one_feed_message_and_a_hundred_200s() {
     let t = open_store();
-    let listener = server::bind_loopback("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = router(t.store.clone(), IngestConfig::local(addr, SigningKey::new(KEY)));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(server::serve(listener, app, async {
-        let _ = stopped.await;
-    }));
+    let server = serve_on_a_free_port(&t.store, SigningKey::new(KEY)).await;
     let mut feed = t.store.subscribe();
 
     let body = fixture("unlock-failed-user.json");
     let signature = sign(&body);
-    let url = format!("http://{addr}/webhooks/kisi");
+    let url = server.webhook();
     let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(100));
     let mut tasks = Vec::new();
@@ -65,26 +58,19 @@ async fn a_hundred_identical_concurrent_deliveries_make_one_row_one_feed_message
     assert_eq!(reader.count().unwrap(), 1);
     assert_eq!(reader.event("0b6f3a52-1c1e-4d8a-9f53-2a8c6f1d0e02").unwrap().unwrap().duplicates, 99);
 
-    stop.send(()).unwrap();
-    server.await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn many_different_concurrent_deliveries_are_all_stored_and_announced_in_commit_order() {
     let t = open_store();
-    let listener = server::bind_loopback("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = router(t.store.clone(), IngestConfig::local(addr, None));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(server::serve(listener, app, async {
-        let _ = stopped.await;
-    }));
+    let server = serve_on_a_free_port(&t.store, None).await;
     let mut feed = t.store.subscribe();
     let client = reqwest::Client::new();
     let mut tasks = Vec::new();
     for i in 0..200 {
         let client = client.clone();
-        let url = format!("http://{addr}/webhooks/kisi");
+        let url = server.webhook();
         tasks.push(tokio::spawn(async move {
             let body = format!(r#"{{"uuid":"c-{i}","type":"lock.unlock","success":true,"object_name":"Door {i}"}}"#);
             client.post(url).body(body).send().await.unwrap().status().as_u16()
@@ -99,8 +85,7 @@ async fn many_different_concurrent_deliveries_are_all_stored_and_announced_in_co
     }
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "the feed follows commit order");
     assert_eq!(Reader::open(&t.path).unwrap().count().unwrap(), 200);
-    stop.send(()).unwrap();
-    server.await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]

@@ -5,21 +5,15 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use doorwatch::ingest::{router, IngestConfig};
-use doorwatch::server::{self, HEADER_TIMEOUT};
+use doorwatch::server::HEADER_TIMEOUT;
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
 async fn headers_that_never_finish_are_cut_off() {
     let t = open_store();
-    let listener = server::bind_loopback("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = router(t.store.clone(), IngestConfig::local(addr, None));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(server::serve(listener, app, async {
-        let _ = stopped.await;
-    }));
+    let server = serve_on_a_free_port(&t.store, None).await;
+    let addr = server.addr;
 
     let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
     slow.write_all(format!("POST /webhooks/kisi HTTP/1.1\r\nHost: {addr}\r\nContent-Type: appl").as_bytes())
@@ -39,13 +33,12 @@ async fn headers_that_never_finish_are_cut_off() {
     // The server itself is fine: a normal delivery right after is stored.
     let body = fixture("unlock-ok-user.json");
     let answer = reqwest::Client::new()
-        .post(format!("http://{addr}/webhooks/kisi"))
+        .post(server.webhook())
         .header("content-type", "application/json")
         .body(body)
         .send()
         .await
         .unwrap();
     assert_eq!(answer.status().as_u16(), 200);
-    stop.send(()).unwrap();
-    server.await.unwrap();
+    server.stop().await;
 }

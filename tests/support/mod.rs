@@ -84,3 +84,33 @@ pub async fn json_body(response: axum::response::Response) -> serde_json::Value 
     let bytes = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
     serde_json::from_slice(&bytes).unwrap()
 }
+
+/// The ingest router served on a real loopback port chosen by the system, as `doorwatch serve` serves it.
+pub struct RunningServer {
+    pub addr: std::net::SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+pub async fn serve_on_a_free_port(store: &Store, key: Option<doorwatch::signature::SigningKey>) -> RunningServer {
+    let listener = doorwatch::server::bind_loopback("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = doorwatch::ingest::router(store.clone(), doorwatch::ingest::IngestConfig::local(addr, key));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(doorwatch::server::serve(listener, app, async {
+        let _ = stopped.await;
+    }));
+    RunningServer { addr, stop, task }
+}
+
+impl RunningServer {
+    pub fn webhook(&self) -> String {
+        format!("http://{}/webhooks/kisi", self.addr)
+    }
+
+    /// Stops it gracefully and waits until it has.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task.await.unwrap();
+    }
+}
