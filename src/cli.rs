@@ -11,11 +11,19 @@ use chrono::{DateTime, Local, NaiveDate, TimeZone, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::backfill;
 use crate::config::{self, DEFAULT_LISTEN, ENV_SIGNING_KEY, WEBHOOK_PATH};
 use crate::export::{self, Format};
+use crate::kisi;
+use crate::kisi::integration::{self, Health};
+use crate::online::{self, Notice, Online, OnlineConfig, OnlineStatus, SetupError};
 use crate::receiver::{Receiver, ReceiverConfig};
+use crate::secrets::Secrets;
 use crate::send_test;
+use crate::settings::{self, Settings};
+use crate::store::Store;
 use crate::store::{EventFilter, Reader, StoreOptions, StoredEvent, Synchronous};
+use crate::tunnel::{self, TunnelStatus};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -23,7 +31,9 @@ use crate::store::{EventFilter, Reader, StoreOptions, StoredEvent, Synchronous};
     version,
     about = "Receives Kisi door events by webhook and keeps them in a local timeline",
     after_help = "Environment: DOORWATCH_DB (database file), DOORWATCH_LISTEN (local address), \
-                  DOORWATCH_SIGNING_KEY (the webhook's signature key; never printed)."
+                  DOORWATCH_SIGNING_KEY (the webhook's signature key; never printed), NGROK_AUTHTOKEN and \
+                  NGROK_DOMAIN (the tunnel), KISI_API_KEY and KISI_API_BASE (Kisi's API). Secrets not in the \
+                  environment are read from the system keyring, where the desktop app's settings keep them."
 )]
 struct Cli {
     /// The database file [default: the platform data folder, e.g. ~/.local/share/doorwatch/doorwatch.sqlite3]
@@ -44,6 +54,36 @@ enum Command {
     Export(ExportArgs),
     /// Post a realistic sample event, signed like Kisi signs, and print the answer
     SendTest(SendTestArgs),
+    /// Fetch from Kisi's API the events the webhook missed (needs a Kisi API key)
+    Backfill(BackfillArgs),
+    /// Set up and check Doorwatch's webhook at Kisi (needs a Kisi API key)
+    #[command(subcommand)]
+    Kisi(KisiCommand),
+}
+
+#[derive(Args, Debug)]
+struct BackfillArgs {
+    /// From this time [default: a little before the newest stored event; 7 days back on an empty store]
+    #[arg(long, value_name = "T", value_parser = parse_when)]
+    since: Option<i64>,
+    /// Up to this time [default: now]
+    #[arg(long, value_name = "T", value_parser = parse_when)]
+    until: Option<i64>,
+}
+
+#[derive(Subcommand, Debug)]
+enum KisiCommand {
+    /// Create Doorwatch's webhook at Kisi (or repair it), with a fresh signing key saved for the receiver
+    Setup {
+        /// The public https URL Kisi should call [default: https://NGROK_DOMAIN (or the settings' fixed
+        /// domain), else the settings' public URL]
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
+    },
+    /// Show whether Kisi's webhook for Doorwatch is on
+    Status,
+    /// Switch the webhook back on after Kisi disabled it
+    Enable,
 }
 
 #[derive(Args, Debug)]
@@ -157,6 +197,8 @@ pub fn main() -> ExitCode {
         Command::Events(args) => events(&db, args),
         Command::Export(args) => export_command(&db, args),
         Command::SendTest(args) => runtime().and_then(|rt| rt.block_on(send_test_command(args))),
+        Command::Backfill(args) => runtime().and_then(|rt| rt.block_on(backfill_command(&db, args))),
+        Command::Kisi(command) => runtime().and_then(|rt| rt.block_on(kisi_command(command))),
     };
     match result {
         Ok(code) => code,
@@ -183,16 +225,24 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 }
 
 async fn serve(db: &Path, args: ServeArgs) -> CliResult {
-    if args.tunnel == Tunnel::Ngrok {
-        return Err("--tunnel ngrok is not available in this version yet; run with --tunnel none and expose \
-                    the local address with your own tunnel or reverse proxy"
-            .into());
-    }
     let store_options = StoreOptions {
         synchronous: if args.relaxed_durability { Synchronous::Normal } else { Synchronous::Full },
         ..StoreOptions::default()
     };
-    let signing_key = config::signing_key_from_env(ENV_SIGNING_KEY);
+    let secrets = Secrets::new(&settings::config_dir());
+    let settings = Settings::load(&settings::default_path()).map_err(|e| e.to_string())?;
+    let signing_key = config::signing_key(&secrets).map_err(|e| e.to_string())?;
+    let mut online_config = OnlineConfig::resolve(&settings, &secrets).map_err(|e| e.to_string())?;
+    if args.tunnel == Tunnel::Ngrok && online_config.tunnel.is_none() {
+        return Err(format!(
+            "--tunnel ngrok needs an ngrok authtoken: set {} (get one free at dashboard.ngrok.com → Your \
+             Authtoken) or save it in the desktop app's settings",
+            tunnel::ENV_AUTHTOKEN
+        ));
+    }
+    if args.tunnel == Tunnel::None {
+        online_config.tunnel = None;
+    }
     let receiver =
         Receiver::start(ReceiverConfig { db: db.to_owned(), listen: args.listen, signing_key, store: store_options })
             .await
@@ -201,22 +251,156 @@ async fn serve(db: &Path, args: ServeArgs) -> CliResult {
     println!("Doorwatch is receiving on {}", receiver.local_url());
     println!("Database: {}", db.display());
     if receiver.signature_check_on() {
-        println!("Signature check: on (key from {ENV_SIGNING_KEY})");
+        println!("Signature check: on");
     } else {
         println!(
             "Signature check: OFF — events are stored as unverified. Set {ENV_SIGNING_KEY} to the signature key \
-             of your Kisi integration to turn it on."
+             of your Kisi integration (or run `doorwatch kisi setup`) to turn it on."
         );
+    }
+    if online_config.kisi.is_none() {
+        println!("Kisi API: no key ({}), so no backfill after sleep or webhook health checks", kisi::ENV_API_KEY);
     }
     println!("Press Ctrl-C to stop.");
     let _ = std::io::stdout().flush();
 
+    let (online, notices) = Online::start(online_config, receiver.store().clone(), receiver.key_slot());
     let printer = tokio::spawn(print_events(receiver.store().subscribe()));
+    let reporter = tokio::spawn(print_online(online.status(), notices));
     stop_signal().await;
+    online.stop().await;
+    reporter.abort();
     receiver.stop().await;
     printer.abort();
     println!("Stopped. Every acknowledged event is saved.");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the tunnel's changes (the public webhook URL when it is online) and the notices.
+async fn print_online(
+    mut status: tokio::sync::watch::Receiver<OnlineStatus>,
+    mut notices: tokio::sync::mpsc::UnboundedReceiver<Notice>,
+) {
+    let mut shown = None;
+    loop {
+        let tunnel = status.borrow_and_update().tunnel.clone();
+        if shown.as_ref() != Some(&tunnel) && tunnel != TunnelStatus::Off {
+            match &tunnel {
+                TunnelStatus::Online { url } => match integration::webhook_url(url) {
+                    Ok(webhook) => println!("Public webhook URL: {webhook}"),
+                    Err(_) => println!("{}", tunnel.describe()),
+                },
+                other => println!("{}", other.describe()),
+            }
+            let _ = std::io::stdout().flush();
+            shown = Some(tunnel);
+        }
+        tokio::select! {
+            changed = status.changed() => if changed.is_err() { return },
+            notice = notices.recv() => match notice {
+                Some(Notice::WhileAway(text)) => println!("{text}"),
+                Some(Notice::WebhookOff(text)) => println!("Attention: {text}"),
+                Some(Notice::UrlFollowed(url)) => println!("Kisi's webhook now points at {url}"),
+                Some(Notice::Problem(text)) => println!("Problem: {text}"),
+                None => return,
+            },
+        }
+        let _ = std::io::stdout().flush();
+    }
+}
+
+fn kisi_client_or_explain(secrets: &Secrets) -> Result<kisi::Client, String> {
+    config::kisi_client(secrets).map_err(|e| e.to_string())?.ok_or_else(|| {
+        format!(
+            "no Kisi API key: set {} (Kisi dashboard → your profile → API keys) or save it in the desktop app's settings",
+            kisi::ENV_API_KEY
+        )
+    })
+}
+
+async fn backfill_command(db: &Path, args: BackfillArgs) -> CliResult {
+    let secrets = Secrets::new(&settings::config_dir());
+    let client = kisi_client_or_explain(&secrets)?;
+    let store = Store::open(db, StoreOptions::default()).map_err(|e| e.to_string())?;
+    let now = Utc::now().timestamp_millis();
+    let (gap_from, _) = backfill::pending_range(&store, now).map_err(|e| e.to_string())?;
+    let (from, until) = (args.since.unwrap_or(gap_from), args.until.unwrap_or(now));
+    if from >= until {
+        return Err("--since must be before --until".into());
+    }
+    eprintln!("Fetching the events from {} to {} from Kisi…", kisi::rfc3339(from), kisi::rfc3339(until));
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let result = backfill::run(&client, &store, from, until, &backfill::Options::default(), |p| {
+        if tty {
+            eprint!("\r{}   ", p.describe());
+        }
+    })
+    .await;
+    if tty {
+        eprintln!();
+    }
+    let store_to_close = store.clone();
+    drop(store);
+    let _ = tokio::task::spawn_blocking(move || drop(store_to_close)).await;
+    let report = result.map_err(|e| e.to_string())?;
+    println!(
+        "Fetched {} events from Kisi: {} new, {} already stored{}.",
+        report.fetched,
+        report.stored,
+        report.fetched - report.stored - report.unreadable,
+        if report.unreadable > 0 { format!(", {} unreadable (skipped)", report.unreadable) } else { String::new() }
+    );
+    if let Some(summary) = report.while_you_were_away() {
+        println!("{summary}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn kisi_command(command: KisiCommand) -> CliResult {
+    let secrets = Secrets::new(&settings::config_dir());
+    let client = kisi_client_or_explain(&secrets)?;
+    let settings_path = settings::default_path();
+    let settings = Settings::load(&settings_path).map_err(|e| e.to_string())?;
+    match command {
+        KisiCommand::Setup { public_url } => {
+            let domain = std::env::var(tunnel::ENV_DOMAIN).ok().unwrap_or_else(|| settings.tunnel.domain.clone());
+            let public_url = public_url
+                .or_else(|| (!domain.trim().is_empty()).then(|| format!("https://{}", domain.trim())))
+                .or_else(|| (!settings.tunnel.public_url.trim().is_empty()).then(|| settings.tunnel.public_url.clone()))
+                .ok_or_else(|| SetupError::NoPublicUrl.to_string())?;
+            let outcome = online::set_up_kisi(&client, &public_url, &secrets, &settings_path, None)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "{} Kisi webhook {} → {}",
+                if outcome.created { "Created" } else { "Repaired" },
+                outcome.integration_id,
+                outcome.url
+            );
+            if config::signing_key_is_from_env() {
+                println!("Signed with the key in {ENV_SIGNING_KEY}.");
+            } else {
+                println!(
+                    "A new signing key was saved for the receiver (restart a running `doorwatch serve` to use it)."
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        KisiCommand::Status | KisiCommand::Enable => {
+            let id =
+                settings.kisi.integration_id.ok_or("Doorwatch has no Kisi webhook yet: run `doorwatch kisi setup`")?;
+            if matches!(command, KisiCommand::Enable) {
+                integration::re_enable(&client, id).await.map_err(|e| e.to_string())?;
+            }
+            let health = integration::health(&client, id).await.map_err(|e| e.to_string())?;
+            let url = match &health {
+                Health::Enabled { url: Some(url) } => format!(" → {url}"),
+                _ => String::new(),
+            };
+            println!("Webhook {id}: {}{url}", health.describe());
+            Ok(if matches!(health, Health::Enabled { .. }) { ExitCode::SUCCESS } else { ExitCode::from(3) })
+        }
+    }
 }
 
 async fn print_events(mut feed: tokio::sync::broadcast::Receiver<std::sync::Arc<StoredEvent>>) {

@@ -166,7 +166,7 @@ async fn store(store: &Store, delivery: Delivery, size: u64) -> Response {
         Ok(outcome) => {
             let status = match &outcome {
                 Ingested::Stored(_) => "stored",
-                Ingested::Duplicate { .. } => "duplicate",
+                Ingested::Duplicate { .. } | Ingested::AlreadyStored { .. } => "duplicate",
             };
             tracing::debug!(uuid = outcome.uuid(), status, verified, size, "delivery acknowledged");
             (StatusCode::OK, Json(json!({ "status": status, "uuid": outcome.uuid() }))).into_response()

@@ -6,11 +6,14 @@
 //! events → whoever shows them.
 
 pub mod alert;
+pub mod backfill;
 pub mod cli;
 pub mod config;
 pub mod event;
 pub mod export;
 pub mod ingest;
+pub mod kisi;
+pub mod online;
 pub mod private_file;
 pub mod receiver;
 pub mod secrets;
@@ -20,3 +23,4 @@ pub mod settings;
 pub mod signature;
 pub mod status;
 pub mod store;
+pub mod tunnel;

@@ -72,6 +72,11 @@ impl Receiver {
         self.key.is_set()
     }
 
+    /// The key slot the router checks with: the tunnel's connections and setup share it.
+    pub fn key_slot(&self) -> KeySlot {
+        self.key.clone()
+    }
+
     /// Changes the signing key for the deliveries that arrive from now on.
     pub fn set_signing_key(&self, key: Option<SigningKey>) {
         self.key.set(key);

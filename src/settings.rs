@@ -19,6 +19,34 @@ pub struct Settings {
     /// Start Doorwatch when you log in.
     pub start_at_login: bool,
     pub alerts: AlertSettings,
+    pub tunnel: TunnelSettings,
+    pub kisi: KisiSettings,
+}
+
+/// How Kisi reaches this computer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct TunnelSettings {
+    /// The ngrok account's fixed domain, so the webhook URL survives restarts (NGROK_DOMAIN overrides).
+    pub domain: String,
+    /// The public URL of another tunnel or reverse proxy that forwards to `listen`, when ngrok is not used.
+    pub public_url: String,
+}
+
+/// The Kisi API side (optional: without an API key Doorwatch works from webhooks alone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct KisiSettings {
+    /// Doorwatch's Event Webhook integration at Kisi, remembered by setup.
+    pub integration_id: Option<i64>,
+    /// Minutes between checks that Kisi has not switched the webhook off.
+    pub health_check_minutes: u32,
+}
+
+impl Default for KisiSettings {
+    fn default() -> Self {
+        KisiSettings { integration_id: None, health_check_minutes: 10 }
+    }
 }
 
 impl Default for Settings {
@@ -28,6 +56,8 @@ impl Default for Settings {
             relaxed_durability: false,
             start_at_login: false,
             alerts: AlertSettings::default(),
+            tunnel: TunnelSettings::default(),
+            kisi: KisiSettings::default(),
         }
     }
 }
@@ -83,6 +113,17 @@ impl Settings {
         if a.quiet_from.is_some() != a.quiet_until.is_some() {
             return Err("alerts.quiet_from and alerts.quiet_until go together: set both or neither".to_owned());
         }
+        if !self.tunnel.public_url.trim().is_empty() {
+            crate::kisi::integration::webhook_url(&self.tunnel.public_url)
+                .map_err(|e| format!("tunnel.public_url: {e}"))?;
+        }
+        let domain = self.tunnel.domain.trim();
+        if !domain.is_empty() && (domain.contains("://") || domain.contains('/') || !domain.contains('.')) {
+            return Err(format!("tunnel.domain: {domain:?} should be a bare domain such as door-watch.ngrok-free.app"));
+        }
+        if self.kisi.health_check_minutes == 0 || self.kisi.health_check_minutes > 24 * 60 {
+            return Err("kisi.health_check_minutes: use 1 to 1440 minutes".to_owned());
+        }
         Ok(())
     }
 
@@ -130,6 +171,22 @@ burst_window_secs = {window}
 # No notifications between these local times, e.g. "22:00" and "07:00". Default: "" (none).
 quiet_from = {quiet_from}
 quiet_until = {quiet_until}
+
+[tunnel]
+# Your ngrok account's fixed domain (free accounts get one at dashboard.ngrok.com → Domains), so the
+# webhook URL stays the same across restarts. Default: "" (a new random URL each start).
+# The ngrok authtoken itself is a secret and lives in the system keyring. NGROK_DOMAIN overrides this.
+domain = {domain}
+# Not using ngrok? The public https URL of your own tunnel or reverse proxy that forwards to `listen`.
+# Default: "".
+public_url = {public_url}
+
+[kisi]
+# Doorwatch's webhook integration at Kisi, remembered by "Connect to Kisi" / `doorwatch kisi setup`.
+# The Kisi API key is a secret and lives in the system keyring.
+{integration_id}
+# Minutes between checks that Kisi has not switched the webhook off. Default: 10.
+health_check_minutes = {health}
 "#,
             listen = s(&self.listen),
             relaxed = b(self.relaxed_durability),
@@ -143,6 +200,13 @@ quiet_until = {quiet_until}
             window = a.burst_window_secs,
             quiet_from = s(&time(a.quiet_from)),
             quiet_until = s(&time(a.quiet_until)),
+            domain = s(&self.tunnel.domain),
+            public_url = s(&self.tunnel.public_url),
+            integration_id = match self.kisi.integration_id {
+                Some(id) => format!("integration_id = {id}"),
+                None => "# integration_id = (none yet)".to_owned(),
+            },
+            health = self.kisi.health_check_minutes,
         )
     }
 }
@@ -159,6 +223,8 @@ mod tests {
         s.alerts.held_open = false;
         s.alerts.quiet_from = chrono::NaiveTime::from_hms_opt(22, 0, 0);
         s.alerts.quiet_until = chrono::NaiveTime::from_hms_opt(7, 0, 0);
+        s.tunnel.domain = "door-watch.ngrok-free.app".into();
+        s.kisi.integration_id = Some(4411);
         s.save(&path).unwrap();
         assert_eq!(Settings::load(&path).unwrap(), s);
         let text = std::fs::read_to_string(&path).unwrap();

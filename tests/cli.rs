@@ -15,9 +15,20 @@ const SECRET: &str = "cli-test-signing-key-5f2a";
 
 fn doorwatch(db: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_doorwatch"));
-    for var in ["DOORWATCH_DB", "DOORWATCH_LISTEN", "DOORWATCH_SIGNING_KEY", "DOORWATCH_LOG"] {
+    for var in [
+        "DOORWATCH_DB",
+        "DOORWATCH_LISTEN",
+        "DOORWATCH_SIGNING_KEY",
+        "DOORWATCH_LOG",
+        "NGROK_AUTHTOKEN",
+        "NGROK_DOMAIN",
+        "KISI_API_KEY",
+        "KISI_API_BASE",
+    ] {
         cmd.env_remove(var);
     }
+    // Settings and secrets of this test only, never the keyring of whoever runs the tests.
+    cmd.env("DOORWATCH_CONFIG_DIR", db.parent().unwrap().join("config")).env("DOORWATCH_SECRETS", "file");
     cmd.arg("--db").arg(db);
     cmd
 }
@@ -228,7 +239,15 @@ fn bad_input_gets_a_message_naming_the_problem() {
 
     let out = run(doorwatch(&db).args(["serve", "--listen", "127.0.0.1:0", "--tunnel", "ngrok"]));
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("--tunnel ngrok"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--tunnel ngrok needs an ngrok authtoken"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("NGROK_AUTHTOKEN"), "{}", text(&out.stderr));
+
+    let out = run(doorwatch(&db).args(["backfill"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no Kisi API key: set KISI_API_KEY"), "{}", text(&out.stderr));
+    let out = run(doorwatch(&db).args(["kisi", "status"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no Kisi API key"), "{}", text(&out.stderr));
 
     let out = run(doorwatch(&db).args(["send-test", "--url", "not a url"]));
     assert_eq!(out.status.code(), Some(1));
@@ -254,6 +273,11 @@ fn help_documents_every_flag() {
     for flag in ["--failed", "--door", "--actor", "--type", "--since", "--until", "--search", "--limit", "--json"] {
         assert!(events.contains(flag), "events --help lacks {flag}");
     }
+    let backfill = help(&["backfill", "--help"]);
+    for flag in ["--since", "--until"] {
+        assert!(backfill.contains(flag), "backfill --help lacks {flag}");
+    }
+    assert!(help(&["kisi", "setup", "--help"]).contains("--public-url"));
     let send = help(&["send-test", "--help"]);
     for flag in ["--url", "--failed", "--signing-key-env"] {
         assert!(send.contains(flag), "send-test --help lacks {flag}");

@@ -103,14 +103,22 @@ pub struct Delivery {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ingested {
     Stored(Arc<StoredEvent>),
-    Duplicate { id: i64, uuid: String, duplicates: i64 },
+    Duplicate {
+        id: i64,
+        uuid: String,
+        duplicates: i64,
+    },
+    /// A backfilled event that was already stored (usually by its webhook): left exactly as it was.
+    AlreadyStored {
+        uuid: String,
+    },
 }
 
 impl Ingested {
     pub fn uuid(&self) -> &str {
         match self {
             Ingested::Stored(e) => &e.event.uuid,
-            Ingested::Duplicate { uuid, .. } => uuid,
+            Ingested::Duplicate { uuid, .. } | Ingested::AlreadyStored { uuid } => uuid,
         }
     }
 }
@@ -247,6 +255,33 @@ impl Store {
         let (reply, answer) = oneshot::channel();
         let jobs = self.inner.jobs.as_ref().ok_or(StoreError::Closed)?;
         jobs.send(writer::Job::Insert { delivery: Box::new(delivery), reply }).await.map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Stores many deliveries (a backfill page) and returns once all are committed. They are queued
+    /// together, so the writer commits them in a few transactions rather than one each.
+    pub async fn ingest_batch(&self, deliveries: Vec<Delivery>) -> Result<Vec<Ingested>, StoreError> {
+        let jobs = self.inner.jobs.as_ref().ok_or(StoreError::Closed)?;
+        let mut answers = Vec::with_capacity(deliveries.len());
+        for delivery in deliveries {
+            let (reply, answer) = oneshot::channel();
+            jobs.send(writer::Job::Insert { delivery: Box::new(delivery), reply })
+                .await
+                .map_err(|_| StoreError::Closed)?;
+            answers.push(answer);
+        }
+        let mut outcomes = Vec::with_capacity(answers.len());
+        for answer in answers {
+            outcomes.push(answer.await.map_err(|_| StoreError::Closed)??);
+        }
+        Ok(outcomes)
+    }
+
+    /// Sets (or with `None` removes) a small fact kept with the events, once it is committed.
+    pub async fn set_meta(&self, key: &str, value: Option<String>) -> Result<(), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let jobs = self.inner.jobs.as_ref().ok_or(StoreError::Closed)?;
+        jobs.send(writer::Job::Meta { key: key.to_owned(), value, reply }).await.map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
 

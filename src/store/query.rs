@@ -255,6 +255,20 @@ impl Reader {
             .optional()?)
     }
 
+    /// The time of the newest event (its own `created_at`): where a backfill starts looking.
+    pub fn newest_event_time(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self.conn.prepare_cached("SELECT max(created_at) FROM events")?.query_row([], |r| r.get(0))?)
+    }
+
+    /// A small fact kept with the events (see `Store::set_meta`).
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?)
+    }
+
     /// Failed unlocks per door and hour of day between `since` and `until` (Unix ms). Hours are
     /// shifted by `utc_offset_secs`, the caller's time zone, so 09 means nine in the morning there.
     pub fn failures_by_door_and_hour(

@@ -69,6 +69,13 @@ const MIGRATIONS: &[&str] = &[
         count  INTEGER NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // v2: small facts the app keeps with the events, e.g. where an interrupted backfill must resume.
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -8,10 +8,11 @@
 
 use std::sync::Arc;
 
-use rusqlite::{params, Connection, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::{Delivery, Ingested, Rejection, StoreError, StoredEvent};
+use crate::event::Source;
 
 /// The most deliveries one transaction takes; more wait for the next one.
 pub const MAX_BATCH: usize = 512;
@@ -19,8 +20,17 @@ pub const MAX_BATCH: usize = 512;
 pub(super) const REJECTIONS_KEPT: i64 = 300;
 
 pub(super) enum Job {
-    Insert { delivery: Box<Delivery>, reply: oneshot::Sender<Result<Ingested, StoreError>> },
+    Insert {
+        delivery: Box<Delivery>,
+        reply: oneshot::Sender<Result<Ingested, StoreError>>,
+    },
     Reject(Rejection),
+    /// Sets (or, with `None`, removes) a `meta` entry.
+    Meta {
+        key: String,
+        value: Option<String>,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
 }
 
 pub(super) fn spawn(
@@ -51,20 +61,32 @@ fn commit(conn: &mut Connection, batch: &mut Vec<Job>, feed: &broadcast::Sender<
     match write(conn, batch) {
         Ok(outcomes) => {
             for (job, outcome) in batch.drain(..).zip(outcomes) {
-                if let (Job::Insert { reply, .. }, Some(outcome)) = (job, outcome) {
-                    if let Ingested::Stored(event) = &outcome {
-                        // No subscriber is fine: the store is the source of truth.
-                        let _ = feed.send(Arc::clone(event));
+                match (job, outcome) {
+                    (Job::Insert { reply, .. }, Some(outcome)) => {
+                        if let Ingested::Stored(event) = &outcome {
+                            // No subscriber is fine: the store is the source of truth.
+                            let _ = feed.send(Arc::clone(event));
+                        }
+                        let _ = reply.send(Ok(outcome));
                     }
-                    let _ = reply.send(Ok(outcome));
+                    (Job::Meta { reply, .. }, _) => {
+                        let _ = reply.send(Ok(()));
+                    }
+                    _ => {}
                 }
             }
         }
         Err(e) => {
             tracing::error!(error = %e, deliveries = batch.len(), "commit failed; answering 503 so Kisi retries");
             for job in batch.drain(..) {
-                if let Job::Insert { reply, .. } = job {
-                    let _ = reply.send(Err(StoreError::Unavailable(e.to_string())));
+                match job {
+                    Job::Insert { reply, .. } => {
+                        let _ = reply.send(Err(StoreError::Unavailable(e.to_string())));
+                    }
+                    Job::Meta { reply, .. } => {
+                        let _ = reply.send(Err(StoreError::Unavailable(e.to_string())));
+                    }
+                    Job::Reject(_) => {}
                 }
             }
         }
@@ -78,6 +100,7 @@ fn write(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<Vec<Option<In
     let mut rejected = false;
     {
         let mut insert = tx.prepare_cached(INSERT_EVENT)?;
+        let mut insert_backfilled = tx.prepare_cached(INSERT_BACKFILLED_EVENT)?;
         let mut reject =
             tx.prepare_cached("INSERT INTO rejections (at, reason, size, detail) VALUES (?1, ?2, ?3, ?4)")?;
         let mut count = tx.prepare_cached(
@@ -89,33 +112,44 @@ fn write(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<Vec<Option<In
                 Job::Insert { delivery, .. } => {
                     let e = &delivery.event;
                     let created_at = e.created_at.unwrap_or(delivery.received_at);
-                    let (id, duplicates): (i64, i64) = insert.query_row(
-                        params![
-                            e.uuid,
-                            e.event_type,
-                            e.kind.as_str(),
-                            e.success,
-                            e.actor_type,
-                            e.actor_id,
-                            e.actor_name,
-                            e.actor_email,
-                            e.actor_label,
-                            e.object_type,
-                            e.object_id,
-                            e.object_name,
-                            e.place_id,
-                            e.organization_id,
-                            e.error_code,
-                            e.error_message,
-                            e.message,
-                            created_at,
-                            delivery.received_at,
-                            delivery.verified,
-                            delivery.source.as_str(),
-                            e.raw,
-                        ],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )?;
+                    let statement = match delivery.source {
+                        Source::Webhook => &mut insert,
+                        Source::Backfill => &mut insert_backfilled,
+                    };
+                    let row: Option<(i64, i64)> = statement
+                        .query_row(
+                            params![
+                                e.uuid,
+                                e.event_type,
+                                e.kind.as_str(),
+                                e.success,
+                                e.actor_type,
+                                e.actor_id,
+                                e.actor_name,
+                                e.actor_email,
+                                e.actor_label,
+                                e.object_type,
+                                e.object_id,
+                                e.object_name,
+                                e.place_id,
+                                e.organization_id,
+                                e.error_code,
+                                e.error_message,
+                                e.message,
+                                created_at,
+                                delivery.received_at,
+                                delivery.verified,
+                                delivery.source.as_str(),
+                                e.raw,
+                            ],
+                            |r| Ok((r.get(0)?, r.get(1)?)),
+                        )
+                        .optional()?;
+                    let Some((id, duplicates)) = row else {
+                        // No row back: a backfilled copy of an event already stored, left as it was.
+                        outcomes.push(Some(Ingested::AlreadyStored { uuid: e.uuid.clone() }));
+                        continue;
+                    };
                     outcomes.push(Some(if duplicates == 0 {
                         let mut event = e.clone();
                         event.created_at = Some(created_at);
@@ -130,6 +164,17 @@ fn write(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<Vec<Option<In
                     } else {
                         Ingested::Duplicate { id, uuid: e.uuid.clone(), duplicates }
                     }));
+                }
+                Job::Meta { key, value, .. } => {
+                    match value {
+                        Some(value) => tx.execute(
+                            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                            params![key, value],
+                        )?,
+                        None => tx.execute("DELETE FROM meta WHERE key = ?1", params![key])?,
+                    };
+                    outcomes.push(None);
                 }
                 Job::Reject(r) => {
                     reject.execute(params![r.at, r.reason.as_str(), r.size as i64, r.detail])?;
@@ -158,4 +203,14 @@ const INSERT_EVENT: &str = "
                         error_message, message, created_at, received_at, verified, source, raw)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
     ON CONFLICT (uuid) DO UPDATE SET duplicates = duplicates + 1
+    RETURNING id, duplicates";
+
+/// A backfill finds events that usually arrived by webhook already: those are not re-deliveries, so an
+/// existing row is left exactly as it was (no row is returned).
+const INSERT_BACKFILLED_EVENT: &str = "
+    INSERT INTO events (uuid, type, kind, success, actor_type, actor_id, actor_name, actor_email, actor_label,
+                        object_type, object_id, object_name, place_id, organization_id, error_code,
+                        error_message, message, created_at, received_at, verified, source, raw)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
+    ON CONFLICT (uuid) DO NOTHING
     RETURNING id, duplicates";

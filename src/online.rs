@@ -1,0 +1,385 @@
+//! Keeping the receiver reachable and complete while it runs, for `doorwatch serve` and the desktop app
+//! alike: the tunnel (if there is an ngrok token), Kisi's webhook following the tunnel's URL, a backfill
+//! when Doorwatch starts, when the machine wakes from sleep and when the tunnel comes back after an
+//! outage, and a periodic check that Kisi has not switched the webhook off. Without a token or an API
+//! key each part is simply off; the local receiver never depends on any of them.
+//!
+//! What happens is published as one [`OnlineStatus`] value (for the tray and the status bar), and what
+//! deserves the user's attention as [`Notice`]s (for a notification, or a line of `serve`'s output).
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+use tokio::sync::{mpsc, watch, Notify};
+
+use crate::backfill::{self, Progress};
+use crate::ingest::KeySlot;
+use crate::kisi::integration::{self, Health, SetupOutcome};
+use crate::kisi::{Client, KisiError};
+use crate::secrets::{Secret, Secrets, SecretsError};
+use crate::settings::{Settings, SettingsError};
+use crate::signature::{self, SigningKey};
+use crate::store::Store;
+use crate::tunnel::{Tunnel, TunnelConfig, TunnelStatus};
+
+/// How often the wall clock is compared with the monotonic clock to notice a sleep.
+const WAKE_CHECK: Duration = Duration::from_secs(15);
+
+/// Everything the status bar and tray say about reachability.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OnlineStatus {
+    pub tunnel: TunnelStatus,
+    /// Where Kisi should send webhooks: the tunnel's URL, or the one entered for another tunnel.
+    pub public_url: Option<String>,
+    pub kisi: KisiStatus,
+    /// Set while a backfill runs.
+    pub catching_up: Option<Progress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum KisiStatus {
+    /// No API key: webhooks only (no setup, backfill or health check).
+    NoApiKey,
+    /// A key, but no webhook integration set up yet.
+    NotSetUp,
+    Checked {
+        health: Health,
+        description: String,
+    },
+    /// The last call to Kisi failed (the key was refused, Kisi was down…).
+    Trouble {
+        reason: String,
+    },
+}
+
+/// Something worth telling the user about once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// "While you were away: 4 failed unlocks".
+    WhileAway(String),
+    /// Kisi switched the webhook off (or it was deleted).
+    WebhookOff(String),
+    /// The webhook now points at the tunnel's new URL.
+    UrlFollowed(String),
+    /// A backfill or health check failed.
+    Problem(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct OnlineConfig {
+    pub tunnel: Option<TunnelConfig>,
+    /// The public URL of another tunnel, when there is no ngrok token.
+    pub manual_public_url: Option<String>,
+    pub kisi: Option<Arc<Client>>,
+    pub integration_id: Option<i64>,
+    pub health_every: Duration,
+    pub backfill: backfill::Options,
+    /// Run a backfill as soon as it starts (the app and `serve` do; tests may not).
+    pub backfill_on_start: bool,
+}
+
+impl OnlineConfig {
+    /// From the settings and the secrets (and the environment, which overrides both).
+    pub fn resolve(settings: &Settings, secrets: &Secrets) -> Result<OnlineConfig, SecretsError> {
+        let manual = settings.tunnel.public_url.trim();
+        Ok(OnlineConfig {
+            tunnel: crate::config::tunnel_config(secrets, settings)?,
+            manual_public_url: (!manual.is_empty()).then(|| manual.to_owned()),
+            kisi: crate::config::kisi_client(secrets)?.map(Arc::new),
+            integration_id: settings.kisi.integration_id,
+            health_every: Duration::from_secs(u64::from(settings.kisi.health_check_minutes.max(1)) * 60),
+            backfill: backfill::Options::default(),
+            backfill_on_start: true,
+        })
+    }
+}
+
+/// The running upkeep. Stop it with [`Online::stop`].
+pub struct Online {
+    shared: Arc<Shared>,
+    status: watch::Receiver<OnlineStatus>,
+    tunnel: Option<Tunnel>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+struct Shared {
+    kisi: Option<Arc<Client>>,
+    integration_id: Mutex<Option<i64>>,
+    status: watch::Sender<OnlineStatus>,
+    catch_up: Notify,
+    check_health: Notify,
+    notices: mpsc::UnboundedSender<Notice>,
+}
+
+impl Shared {
+    fn integration(&self) -> Option<i64> {
+        *self.integration_id.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn notify(&self, notice: Notice) {
+        let _ = self.notices.send(notice);
+    }
+}
+
+impl Online {
+    /// Starts the tunnel and the upkeep tasks on the current runtime. Deliveries through the tunnel go
+    /// to `store`, checked with `key` (the local receiver's key slot).
+    pub fn start(config: OnlineConfig, store: Store, key: KeySlot) -> (Online, mpsc::UnboundedReceiver<Notice>) {
+        let tunnel = config.tunnel.clone().map(|c| Tunnel::start(c, store.clone(), key));
+        let status = tunnel.as_ref().map(|t| t.status());
+        Online::assemble(config, store, tunnel, status)
+    }
+
+    /// Like [`Online::start`], but the tunnel's status comes from the caller instead of an ngrok
+    /// session: the seam through which tests drive "online at URL", "offline", "back online".
+    pub fn with_tunnel_status(
+        config: OnlineConfig,
+        store: Store,
+        tunnel_status: watch::Receiver<TunnelStatus>,
+    ) -> (Online, mpsc::UnboundedReceiver<Notice>) {
+        Online::assemble(config, store, None, Some(tunnel_status))
+    }
+
+    fn assemble(
+        config: OnlineConfig,
+        store: Store,
+        tunnel: Option<Tunnel>,
+        tunnel_status: Option<watch::Receiver<TunnelStatus>>,
+    ) -> (Online, mpsc::UnboundedReceiver<Notice>) {
+        let kisi_status = match (&config.kisi, config.integration_id) {
+            (None, _) => KisiStatus::NoApiKey,
+            (Some(_), None) => KisiStatus::NotSetUp,
+            (Some(_), Some(_)) => KisiStatus::Trouble { reason: "checking…".to_owned() },
+        };
+        let initial = OnlineStatus {
+            tunnel: tunnel_status.as_ref().map(|t| t.borrow().clone()).unwrap_or(TunnelStatus::Off),
+            public_url: config.manual_public_url.clone(),
+            kisi: kisi_status,
+            catching_up: None,
+        };
+        let (status_tx, status) = watch::channel(initial);
+        let (notices_tx, notices) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            kisi: config.kisi.clone(),
+            integration_id: Mutex::new(config.integration_id),
+            status: status_tx,
+            catch_up: Notify::new(),
+            check_health: Notify::new(),
+            notices: notices_tx,
+        });
+        let mut tasks = vec![tokio::spawn(backfills(Arc::clone(&shared), store, config.backfill.clone()))];
+        if shared.kisi.is_some() {
+            tasks.push(tokio::spawn(health_checks(Arc::clone(&shared), config.health_every)));
+            tasks.push(tokio::spawn(wake_watch(Arc::clone(&shared))));
+            if config.backfill_on_start {
+                shared.catch_up.notify_one();
+            }
+        }
+        if let Some(tunnel_status) = tunnel_status {
+            tasks.push(tokio::spawn(follow_tunnel(Arc::clone(&shared), tunnel_status)));
+        }
+        (Online { shared, status, tunnel, tasks }, notices)
+    }
+
+    pub fn status(&self) -> watch::Receiver<OnlineStatus> {
+        self.status.clone()
+    }
+
+    /// Runs a backfill now (or right after the one under way).
+    pub fn catch_up(&self) {
+        self.shared.catch_up.notify_one();
+    }
+
+    /// Checks the webhook's health now.
+    pub fn check_health(&self) {
+        self.shared.check_health.notify_one();
+    }
+
+    /// After setup: the integration to watch from now on.
+    pub fn set_integration(&self, id: i64) {
+        *self.shared.integration_id.lock().unwrap_or_else(|p| p.into_inner()) = Some(id);
+        self.shared.check_health.notify_one();
+    }
+
+    pub fn kisi(&self) -> Option<&Arc<Client>> {
+        self.shared.kisi.as_ref()
+    }
+
+    pub fn integration_id(&self) -> Option<i64> {
+        self.shared.integration()
+    }
+
+    pub async fn stop(mut self) {
+        for task in self.tasks.drain(..) {
+            task.abort();
+        }
+        if let Some(tunnel) = self.tunnel.take() {
+            tunnel.stop().await;
+        }
+    }
+}
+
+/// Mirrors the tunnel's status; when it comes online with a URL Kisi does not have, points the webhook
+/// there; when it comes back after an outage, catches up.
+async fn follow_tunnel(shared: Arc<Shared>, mut tunnel: watch::Receiver<TunnelStatus>) {
+    let mut was_offline = false;
+    loop {
+        let now = tunnel.borrow_and_update().clone();
+        shared.status.send_modify(|s| {
+            s.tunnel = now.clone();
+            if let Some(url) = now.url() {
+                s.public_url = Some(url.to_owned());
+            }
+        });
+        match &now {
+            TunnelStatus::Online { url } => {
+                if let (Some(client), Some(id)) = (&shared.kisi, shared.integration()) {
+                    match integration::webhook_url(url) {
+                        Ok(webhook) => match integration::follow_url(client, id, &webhook).await {
+                            Ok(true) => shared.notify(Notice::UrlFollowed(webhook)),
+                            Ok(false) => {}
+                            Err(e) => shared.notify(Notice::Problem(format!("could not update the Kisi webhook: {e}"))),
+                        },
+                        Err(e) => tracing::warn!("tunnel URL unusable: {e}"),
+                    }
+                }
+                if was_offline {
+                    shared.catch_up.notify_one();
+                }
+                was_offline = false;
+            }
+            TunnelStatus::Offline { .. } => was_offline = true,
+            _ => {}
+        }
+        if tunnel.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Runs backfills one at a time, whenever asked; asks made during a run are served by one more run.
+async fn backfills(shared: Arc<Shared>, store: Store, options: backfill::Options) {
+    loop {
+        shared.catch_up.notified().await;
+        let Some(client) = shared.kisi.clone() else { continue };
+        let now = chrono::Utc::now().timestamp_millis();
+        let (from, until) = match backfill::pending_range(&store, now) {
+            Ok(range) => range,
+            Err(e) => {
+                shared.notify(Notice::Problem(format!("cannot start catching up: {e}")));
+                continue;
+            }
+        };
+        let status = &shared.status;
+        let result = backfill::run(&client, &store, from, until, &options, |p| {
+            status.send_modify(|s| s.catching_up = Some(p.clone()));
+        })
+        .await;
+        shared.status.send_modify(|s| s.catching_up = None);
+        match result {
+            Ok(report) => {
+                tracing::info!(fetched = report.fetched, stored = report.stored, "caught up");
+                if let Some(summary) = report.while_you_were_away() {
+                    shared.notify(Notice::WhileAway(summary));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "backfill failed");
+                shared.notify(Notice::Problem(format!("catching up failed: {e}")));
+            }
+        }
+    }
+}
+
+/// Reads the integration every `every` (and on demand); tells the user once when it goes off.
+async fn health_checks(shared: Arc<Shared>, every: Duration) {
+    let mut was_healthy = true;
+    loop {
+        if let (Some(client), Some(id)) = (&shared.kisi, shared.integration()) {
+            let kisi = match integration::health(client, id).await {
+                Ok(health) => {
+                    let healthy = matches!(health, Health::Enabled { .. });
+                    if was_healthy && !healthy {
+                        shared.notify(Notice::WebhookOff(health.describe()));
+                    }
+                    was_healthy = healthy;
+                    KisiStatus::Checked { description: health.describe(), health }
+                }
+                Err(e) => KisiStatus::Trouble { reason: e.to_string() },
+            };
+            shared.status.send_modify(|s| s.kisi = kisi);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shared.check_health.notified() => {}
+        }
+    }
+}
+
+/// Notices that the machine slept (the wall clock ran on while the monotonic clock stood) and catches up.
+async fn wake_watch(shared: Arc<Shared>) {
+    let mut wall = SystemTime::now();
+    let mut mono = std::time::Instant::now();
+    loop {
+        tokio::time::sleep(WAKE_CHECK).await;
+        let (wall_now, mono_now) = (SystemTime::now(), std::time::Instant::now());
+        let wall_elapsed = wall_now.duration_since(wall).unwrap_or_default();
+        if backfill::slept(wall_elapsed, mono_now - mono) {
+            tracing::info!(asleep_secs = (wall_elapsed - (mono_now - mono)).as_secs(), "woke from sleep; catching up");
+            shared.catch_up.notify_one();
+        }
+        (wall, mono) = (wall_now, mono_now);
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("no Kisi API key: set KISI_API_KEY or enter it in Settings (Kisi dashboard → your profile → API keys)")]
+    NoApiKey,
+    #[error(
+        "no public URL for Kisi to call: add an ngrok authtoken (or NGROK_AUTHTOKEN) so the tunnel gives one, \
+         or pass the URL of your own tunnel (--public-url / Settings)"
+    )]
+    NoPublicUrl,
+    #[error("{0}")]
+    BadUrl(String),
+    #[error(transparent)]
+    Kisi(#[from] KisiError),
+    #[error("Kisi is set up, but the new signing key could not be saved ({0}); run setup again")]
+    Secrets(#[from] SecretsError),
+    #[error("Kisi is set up, but the settings could not be saved ({0}); run setup again")]
+    Settings(#[from] SettingsError),
+}
+
+/// One-step setup: creates or repairs Doorwatch's webhook at Kisi for `public_url`, with a fresh signing
+/// key (or `DOORWATCH_SIGNING_KEY` when the environment fixes it), then saves the key where the receiver
+/// reads it, hands it to the running receiver (`key`), and remembers the integration in the settings.
+/// The key is never printed.
+pub async fn set_up_kisi(
+    client: &Client,
+    public_url: &str,
+    secrets: &Secrets,
+    settings_path: &Path,
+    key: Option<&KeySlot>,
+) -> Result<SetupOutcome, SetupError> {
+    let webhook = integration::webhook_url(public_url).map_err(SetupError::BadUrl)?;
+    let mut settings = Settings::load(settings_path)?;
+    // The environment's key wins at the receiver, so Kisi must get that one; otherwise a fresh key.
+    let from_env =
+        std::env::var(crate::config::ENV_SIGNING_KEY).ok().map(|k| k.trim().to_owned()).filter(|k| !k.is_empty());
+    let new_key = from_env.is_none().then(signature::generate_key);
+    let key_text = from_env.or_else(|| new_key.clone()).unwrap_or_default();
+    let outcome = integration::set_up(client, settings.kisi.integration_id, &webhook, &key_text).await?;
+    if let Some(new_key) = &new_key {
+        secrets.set(Secret::SigningKey, new_key)?;
+        if let Some(slot) = key {
+            slot.set(SigningKey::new(new_key));
+        }
+    }
+    settings.kisi.integration_id = Some(outcome.integration_id);
+    settings.save(settings_path)?;
+    Ok(outcome)
+}
