@@ -13,6 +13,10 @@ fn main() {
         "pause_alerts",
         "open_data_folder",
         "close_window",
+        "set_secret",
+        "connect_kisi",
+        "re_enable_webhook",
+        "catch_up",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),

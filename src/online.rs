@@ -45,6 +45,8 @@ pub enum KisiStatus {
     NoApiKey,
     /// A key, but no webhook integration set up yet.
     NotSetUp,
+    /// The first health check is under way.
+    Checking,
     Checked {
         health: Health,
         description: String,
@@ -152,7 +154,7 @@ impl Online {
         let kisi_status = match (&config.kisi, config.integration_id) {
             (None, _) => KisiStatus::NoApiKey,
             (Some(_), None) => KisiStatus::NotSetUp,
-            (Some(_), Some(_)) => KisiStatus::Trouble { reason: "checking…".to_owned() },
+            (Some(_), Some(_)) => KisiStatus::Checking,
         };
         let initial = OnlineStatus {
             tunnel: tunnel_status.as_ref().map(|t| t.borrow().clone()).unwrap_or(TunnelStatus::Off),
@@ -201,6 +203,7 @@ impl Online {
     /// After setup: the integration to watch from now on.
     pub fn set_integration(&self, id: i64) {
         *self.shared.integration_id.lock().unwrap_or_else(|p| p.into_inner()) = Some(id);
+        self.shared.status.send_modify(|s| s.kisi = KisiStatus::Checking);
         self.shared.check_health.notify_one();
     }
 

@@ -48,3 +48,54 @@ pub fn tomorrow() -> DateTime<Utc> {
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_else(|| Utc::now() + chrono::Duration::hours(24))
 }
+
+/// Follows the tunnel and Kisi upkeep: the tray shows its state, and its notices become notifications
+/// (unless alerts are paused): "While you were away: 4 failed unlocks", "Kisi switched the webhook off".
+pub fn show_online(
+    app: AppHandle,
+    mut status: tokio::sync::watch::Receiver<doorwatch::online::OnlineStatus>,
+    mut notices: tokio::sync::mpsc::UnboundedReceiver<doorwatch::online::Notice>,
+) {
+    use doorwatch::online::Notice;
+    tauri::async_runtime::spawn(async move {
+        loop {
+            tokio::select! {
+                changed = status.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    crate::tray::refresh(&app);
+                }
+                notice = notices.recv() => {
+                    let Some(notice) = notice else { return };
+                    let (key, title, body, urgent) = match notice {
+                        Notice::WhileAway(text) => ("away", "Doorwatch caught up", text, false),
+                        Notice::WebhookOff(text) => ("webhook", "Kisi webhook is off", text, true),
+                        Notice::UrlFollowed(url) => {
+                            tracing::info!(%url, "Kisi's webhook follows the new tunnel URL");
+                            continue;
+                        }
+                        Notice::Problem(text) => {
+                            tracing::warn!("{text}");
+                            continue;
+                        }
+                    };
+                    let state = app.state::<AppState>();
+                    let paused = state.policy.lock().unwrap_or_else(|p| p.into_inner()).paused_until(Utc::now()).is_some();
+                    if !paused {
+                        crate::notifications::show(&app, doorwatch::alert::Alert {
+                            key: key.to_owned(),
+                            title: title.to_owned(),
+                            body,
+                            uuid: String::new(),
+                            door: None,
+                            replaces: false,
+                            urgent,
+                        });
+                    }
+                    crate::tray::refresh(&app);
+                }
+            }
+        }
+    });
+}

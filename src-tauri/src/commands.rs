@@ -105,3 +105,78 @@ pub async fn open_data_folder(state: State<'_, AppState>) -> CommandResult<()> {
 pub async fn close_window(window: tauri::WebviewWindow) -> CommandResult<()> {
     window.close().map_err(|e| CommandError::new("window", e.to_string()))
 }
+
+/// Which secret `set_secret` changes. The signing key has its own command (it also swaps the key of the
+/// running receiver).
+#[derive(serde::Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretName {
+    NgrokAuthtoken,
+    KisiApiKey,
+}
+
+/// Saves (or with an empty value forgets) the ngrok authtoken or the Kisi API key, and restarts the
+/// tunnel and Kisi upkeep with it.
+#[tauri::command]
+pub async fn set_secret(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: SecretName,
+    value: String,
+) -> CommandResult<crate::state::SettingsView> {
+    let secret = match name {
+        SecretName::NgrokAuthtoken => Secret::NgrokAuthtoken,
+        SecretName::KisiApiKey => Secret::KisiApiKey,
+    };
+    if value.trim().is_empty() {
+        state.secrets.delete(secret)?;
+    } else {
+        state.secrets.set(secret, value.trim())?;
+    }
+    crate::stop_online(&app);
+    crate::start_online(&app);
+    tray::refresh(&app);
+    Ok(state.settings_view()?)
+}
+
+/// "Connect to Kisi": creates or repairs Doorwatch's webhook at Kisi for the public URL, with a fresh
+/// signing key that the receiver uses at once.
+#[tauri::command]
+pub async fn connect_kisi(state: State<'_, AppState>) -> CommandResult<doorwatch::kisi::integration::SetupOutcome> {
+    let client = state.with_online(|o| o.kisi().cloned()).flatten().ok_or_else(|| {
+        CommandError::new("no_api_key", "Enter your Kisi API key first (Kisi dashboard → your profile → API keys).")
+    })?;
+    let public_url = state
+        .online_status()
+        .and_then(|s| s.public_url)
+        .ok_or_else(|| CommandError::new("no_public_url", doorwatch::online::SetupError::NoPublicUrl.to_string()))?;
+    let key = state.with_receiver(|r| r.key_slot());
+    let outcome =
+        doorwatch::online::set_up_kisi(&client, &public_url, &state.secrets, &state.paths.settings, key.as_ref())
+            .await
+            .map_err(|e| CommandError::new("kisi_setup", e.to_string()))?;
+    state.settings.lock().unwrap_or_else(|p| p.into_inner()).kisi.integration_id = Some(outcome.integration_id);
+    state.with_online(|o| o.set_integration(outcome.integration_id));
+    Ok(outcome)
+}
+
+/// Switches Doorwatch's webhook at Kisi back on after Kisi disabled it.
+#[tauri::command]
+pub async fn re_enable_webhook(state: State<'_, AppState>) -> CommandResult<()> {
+    let (client, id) = state
+        .with_online(|o| o.kisi().cloned().zip(o.integration_id()))
+        .flatten()
+        .ok_or_else(|| CommandError::new("not_set_up", "Connect to Kisi first."))?;
+    doorwatch::kisi::integration::re_enable(&client, id).await.map_err(|e| CommandError::new("kisi", e.to_string()))?;
+    state.with_online(|o| o.check_health());
+    Ok(())
+}
+
+/// Fetches what the webhook missed now, instead of waiting for the next wake or reconnection.
+#[tauri::command]
+pub async fn catch_up(state: State<'_, AppState>) -> CommandResult<()> {
+    state
+        .with_online(|o| o.kisi().is_some().then(|| o.catch_up()))
+        .flatten()
+        .ok_or_else(|| CommandError::new("no_api_key", "Catching up needs your Kisi API key."))
+}

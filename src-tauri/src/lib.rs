@@ -1,7 +1,7 @@
 //! Doorwatch's desktop shell: the tray, the timeline window, IPC commands and notifications, wired
 //! to the core (`doorwatch`) that does the work. Start-up reads the same settings and environment as
-//! `doorwatch serve`: `DOORWATCH_DB`, `DOORWATCH_LISTEN`, `DOORWATCH_SIGNING_KEY` override the settings
-//! file and the keyring.
+//! `doorwatch serve`: `DOORWATCH_DB`, `DOORWATCH_LISTEN`, `DOORWATCH_SIGNING_KEY`, `NGROK_AUTHTOKEN`,
+//! `NGROK_DOMAIN`, `KISI_API_KEY` override the settings file and the keyring.
 
 mod alerts;
 mod commands;
@@ -16,9 +16,10 @@ use std::sync::atomic::AtomicU32;
 use std::sync::Mutex;
 
 use doorwatch::alert::AlertPolicy;
-use doorwatch::config::{self, ENV_LISTEN, ENV_SIGNING_KEY};
+use doorwatch::config::{self, ENV_LISTEN};
+use doorwatch::online::{Online, OnlineConfig};
 use doorwatch::receiver::{Receiver, ReceiverConfig};
-use doorwatch::secrets::{Secret, Secrets};
+use doorwatch::secrets::Secrets;
 use doorwatch::settings::{self, Settings};
 use doorwatch::store::{StoreOptions, Synchronous};
 use tauri::{AppHandle, Manager, RunEvent};
@@ -52,6 +53,10 @@ pub fn run() {
             commands::pause_alerts,
             commands::open_data_folder,
             commands::close_window,
+            commands::set_secret,
+            commands::connect_kisi,
+            commands::re_enable_webhook,
+            commands::catch_up,
         ])
         .on_window_event(windows::on_event)
         .setup(move |app| {
@@ -99,6 +104,7 @@ fn initial_state() -> AppState {
     AppState {
         paths: Paths { db, settings: settings_path, config_dir: config_dir.clone() },
         receiver: Mutex::new(None),
+        online: Mutex::new(None),
         receiver_error: Mutex::new(None),
         settings_error,
         reader: Mutex::new(None),
@@ -117,16 +123,10 @@ fn start_receiver(app: &AppHandle) {
     let state = app.state::<AppState>();
     let settings = state.settings.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let listen = std::env::var(ENV_LISTEN).ok().filter(|v| !v.is_empty()).unwrap_or(settings.listen.clone());
-    let signing_key = match config::signing_key_from_env(ENV_SIGNING_KEY) {
-        Some(key) => Some(key),
-        None => match state.secrets.get(Secret::SigningKey) {
-            Ok(key) => key.and_then(|k| doorwatch::signature::SigningKey::new(&k)),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read the signing key");
-                None
-            }
-        },
-    };
+    let signing_key = config::signing_key(&state.secrets).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "cannot read the signing key");
+        None
+    });
     let result = match config::parse_listen(&listen) {
         Err(e) => Err(format!("the listen address {e}")),
         Ok(addr) => tauri::async_runtime::block_on(Receiver::start(ReceiverConfig {
@@ -145,6 +145,7 @@ fn start_receiver(app: &AppHandle) {
             tracing::info!(url = %receiver.local_url(), "receiving");
             feed::spawn(app.clone(), receiver.store().subscribe());
             *state.receiver.lock().unwrap_or_else(|p| p.into_inner()) = Some(receiver);
+            start_online(app);
         }
         Err(e) => {
             tracing::error!("not receiving: {e}");
@@ -153,7 +154,35 @@ fn start_receiver(app: &AppHandle) {
     }
 }
 
+/// Starts the tunnel and the Kisi upkeep for the running receiver (each part only if its token or key
+/// is there), and shows what they report: the tray follows their status, notices become notifications.
+pub(crate) fn start_online(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let settings = state.settings.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let config = match OnlineConfig::resolve(&settings, &state.secrets) {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the tunnel token or Kisi key; receiving locally only");
+            return;
+        }
+    };
+    let Some((store, key)) = state.with_receiver(|r| (r.store().clone(), r.key_slot())) else { return };
+    let (online, notices) = tauri::async_runtime::block_on(async move { Online::start(config, store, key) });
+    let status = online.status();
+    *state.online.lock().unwrap_or_else(|p| p.into_inner()) = Some(online);
+    alerts::show_online(app.clone(), status, notices);
+}
+
+/// Stops the tunnel and upkeep (before a restart with new secrets, or at exit).
+pub(crate) fn stop_online(app: &AppHandle) {
+    let online = app.state::<AppState>().online.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some(online) = online {
+        tauri::async_runtime::block_on(online.stop());
+    }
+}
+
 fn stop_receiver(app: &AppHandle) {
+    stop_online(app);
     let receiver = app.state::<AppState>().receiver.lock().unwrap_or_else(|p| p.into_inner()).take();
     if let Some(receiver) = receiver {
         tauri::async_runtime::block_on(receiver.stop());
@@ -161,7 +190,9 @@ fn stop_receiver(app: &AppHandle) {
 }
 
 /// Saves settings and applies what can change while running (alerts, start at login).
-pub(crate) fn apply_settings(app: &AppHandle, state: &AppState, settings: Settings) -> CommandResult<()> {
+pub(crate) fn apply_settings(app: &AppHandle, state: &AppState, mut settings: Settings) -> CommandResult<()> {
+    // Which Kisi integration is ours is setup's to say, not a form's (the window may hold an older copy).
+    settings.kisi.integration_id = state.settings.lock().unwrap_or_else(|p| p.into_inner()).kisi.integration_id;
     settings.save(&state.paths.settings)?;
     let autolaunch = app.autolaunch();
     let result = if settings.start_at_login { autolaunch.enable() } else { autolaunch.disable() };
@@ -169,7 +200,15 @@ pub(crate) fn apply_settings(app: &AppHandle, state: &AppState, settings: Settin
         tracing::warn!(error = %e, "cannot change start at login");
     }
     state.policy.lock().unwrap_or_else(|p| p.into_inner()).set_settings(settings.alerts.clone());
+    let reach_changed = {
+        let current = state.settings.lock().unwrap_or_else(|p| p.into_inner());
+        current.tunnel != settings.tunnel || current.kisi.health_check_minutes != settings.kisi.health_check_minutes
+    };
     *state.settings.lock().unwrap_or_else(|p| p.into_inner()) = settings;
+    if reach_changed {
+        stop_online(app);
+        start_online(app);
+    }
     Ok(())
 }
 
@@ -178,10 +217,7 @@ pub(crate) async fn send_test(state: &AppState, failed: bool) -> CommandResult<S
     let url = state.with_receiver(|r| r.local_url()).ok_or_else(|| {
         CommandError::new("not_receiving", "The receiver is not running, so there is nothing to test.")
     })?;
-    let key = match config::signing_key_from_env(ENV_SIGNING_KEY) {
-        Some(k) => Some(k),
-        None => state.secrets.get(Secret::SigningKey)?.and_then(|k| doorwatch::signature::SigningKey::new(&k)),
-    };
+    let key = config::signing_key(&state.secrets)?;
     let body = doorwatch::send_test::sample_event(failed, chrono::Utc::now());
     let answer = doorwatch::send_test::send(&url, body, key.as_ref())
         .await

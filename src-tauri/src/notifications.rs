@@ -44,6 +44,7 @@ pub fn show(app: &AppHandle, alert: Alert) {
                 }
                 let key = alert.key.clone();
                 handle.wait_for_action(|action| match action {
+                    "default" if alert.uuid.is_empty() => crate::windows::show_main(&app),
                     "default" => {
                         crate::windows::show_main_with(&app, Some(crate::windows::Show::Event(alert.uuid.clone())));
                     }

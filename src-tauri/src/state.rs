@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicU32;
 use std::sync::Mutex;
 
 use doorwatch::alert::AlertPolicy;
+use doorwatch::online::{Online, OnlineStatus};
 use doorwatch::receiver::Receiver;
 use doorwatch::secrets::Secrets;
 use doorwatch::settings::Settings;
@@ -20,6 +21,8 @@ pub struct Paths {
 pub struct AppState {
     pub paths: Paths,
     pub receiver: Mutex<Option<Receiver>>,
+    /// The tunnel and Kisi upkeep, while the receiver runs.
+    pub online: Mutex<Option<Online>>,
     /// Why the receiver is not running, when it is not.
     pub receiver_error: Mutex<Option<String>>,
     /// Why the settings file could not be read (the defaults are in use meanwhile).
@@ -49,6 +52,23 @@ impl AppState {
     pub fn with_receiver<T>(&self, f: impl FnOnce(&Receiver) -> T) -> Option<T> {
         self.receiver.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(f)
     }
+
+    pub fn with_online<T>(&self, f: impl FnOnce(&Online) -> T) -> Option<T> {
+        self.online.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(f)
+    }
+
+    pub fn online_status(&self) -> Option<OnlineStatus> {
+        self.with_online(|o| o.status().borrow().clone())
+    }
+
+    /// The URL Kisi should call: the public one when there is one, else the local one.
+    pub fn webhook_url(&self) -> Option<String> {
+        let public = self.online_status().and_then(|s| s.public_url);
+        match public.and_then(|p| doorwatch::kisi::integration::webhook_url(&p).ok()) {
+            Some(url) => Some(url),
+            None => self.with_receiver(|r| r.local_url()),
+        }
+    }
 }
 
 /// The core's status plus what only the shell knows (alerts paused, the tray's one-line summary).
@@ -60,6 +80,10 @@ pub struct StatusView {
     pub alerts_paused_until: Option<i64>,
     pub receiver_error: Option<String>,
     pub settings_error: Option<String>,
+    /// Tunnel, Kisi webhook and catching up; `None` while the receiver is not running.
+    pub online: Option<OnlineStatus>,
+    /// The URL to give Kisi (public when there is a tunnel).
+    pub webhook_url: Option<String>,
 }
 
 #[derive(serde::Serialize)]
@@ -70,6 +94,11 @@ pub struct SettingsView {
     pub settings_path: PathBuf,
     pub listen_overridden_by_env: bool,
     pub listening_on: Option<String>,
+    pub ngrok_token_set: bool,
+    pub kisi_key_set: bool,
+    /// NGROK_AUTHTOKEN / KISI_API_KEY decide, not the saved secrets.
+    pub ngrok_token_from_env: bool,
+    pub kisi_key_from_env: bool,
 }
 
 impl AppState {
@@ -95,9 +124,14 @@ impl AppState {
         let utc = chrono::Utc::now();
         let paused = self.policy.lock().unwrap_or_else(|p| p.into_inner()).paused_until(utc);
         let receiver_error = self.receiver_error.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let summary = match &receiver_error {
-            Some(e) => format!("Not receiving: {e}"),
-            None => status.summary(utc),
+        let online = self.online_status();
+        let summary = match (&receiver_error, &online) {
+            (Some(e), _) => format!("Not receiving: {e}"),
+            (None, Some(o)) => match attention(o) {
+                Some(problem) => format!("{} · {problem}", status.summary(utc)),
+                None => status.summary(utc),
+            },
+            (None, None) => status.summary(utc),
         };
         Ok(StatusView {
             status,
@@ -105,6 +139,8 @@ impl AppState {
             alerts_paused_until: paused.map(|t| t.timestamp_millis()),
             receiver_error,
             settings_error: self.settings_error.clone(),
+            online,
+            webhook_url: self.webhook_url(),
         })
     }
 
@@ -120,6 +156,31 @@ impl AppState {
             settings_path: self.paths.settings.clone(),
             listen_overridden_by_env: self.listen_from_env,
             listening_on: self.with_receiver(|r| r.addr().to_string()),
+            ngrok_token_set: doorwatch::config::ngrok_authtoken(&self.secrets)?.is_some(),
+            kisi_key_set: doorwatch::config::kisi_client(&self.secrets)?.is_some(),
+            ngrok_token_from_env: env_set(doorwatch::tunnel::ENV_AUTHTOKEN),
+            kisi_key_from_env: env_set(doorwatch::kisi::ENV_API_KEY),
         })
+    }
+}
+
+fn env_set(var: &str) -> bool {
+    std::env::var(var).is_ok_and(|v| !v.trim().is_empty())
+}
+
+/// What about reachability needs the user, in a few words: the tray shows trouble for it.
+pub fn attention(online: &OnlineStatus) -> Option<String> {
+    use doorwatch::kisi::integration::Health;
+    use doorwatch::online::KisiStatus;
+    use doorwatch::tunnel::TunnelStatus;
+    if let TunnelStatus::Offline { reason, .. } = &online.tunnel {
+        return Some(format!("tunnel offline: {reason}"));
+    }
+    match &online.kisi {
+        KisiStatus::Checked { health, description } if !matches!(health, Health::Enabled { .. }) => {
+            Some(description.clone())
+        }
+        KisiStatus::Trouble { reason } => Some(format!("Kisi: {reason}")),
+        _ => None,
     }
 }

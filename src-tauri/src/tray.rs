@@ -1,5 +1,6 @@
 //! The tray icon and its menu. Menu ids are an enum; the icon shows the state (normal, attention when
-//! failed unlocks went unseen, trouble when the receiver is down), and the first, disabled menu line
+//! failed unlocks went unseen, trouble when the receiver or the tunnel is down or Kisi switched the
+//! webhook off), and the first, disabled menu line
 //! says the state in words (Linux tray hosts show no tooltips, so it is in the menu as well).
 
 use tauri::image::Image;
@@ -143,7 +144,7 @@ fn on_menu(app: &AppHandle, id: MenuId) {
         MenuId::Status => {}
         MenuId::Open => crate::windows::show_main(app),
         MenuId::CopyUrl => {
-            if let Some(url) = state.with_receiver(|r| r.local_url()) {
+            if let Some(url) = state.webhook_url() {
                 if let Err(e) = app.clipboard().write_text(url) {
                     tracing::warn!(error = %e, "cannot copy to the clipboard");
                 }
@@ -183,7 +184,10 @@ pub fn refresh(app: &AppHandle) {
     let state = app.state::<AppState>();
     let unseen = state.unseen_failures.load(std::sync::atomic::Ordering::Relaxed);
     let (summary, trouble, paused) = match state.status() {
-        Ok(s) => (s.summary, s.receiver_error.is_some(), s.alerts_paused_until.is_some()),
+        Ok(s) => {
+            let unreachable = s.online.as_ref().and_then(crate::state::attention).is_some();
+            (s.summary, s.receiver_error.is_some() || unreachable, s.alerts_paused_until.is_some())
+        }
         Err(e) => (format!("Database trouble: {e}"), true, false),
     };
     let look = if trouble {
@@ -196,7 +200,7 @@ pub fn refresh(app: &AppHandle) {
     let paused_text = if paused { " · alerts paused" } else { "" };
     let _ = items.status.set_text(format!("{summary}{paused_text}"));
     let _ = items.resume.set_enabled(paused);
-    if let Some(url) = state.with_receiver(|r| r.local_url()) {
+    if let Some(url) = state.webhook_url() {
         let _ = items.url.set_text(format!("Copy webhook URL: {url}"));
     }
     let login = state.settings.lock().unwrap_or_else(|p| p.into_inner()).start_at_login;

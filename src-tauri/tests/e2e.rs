@@ -170,3 +170,65 @@ fn x_window_named(desktop: &Desktop, name: &str) -> bool {
         .map(|o| String::from_utf8_lossy(&o.stdout).contains(&format!("\"{name}\"")))
         .unwrap_or(false)
 }
+
+#[path = "../../tests/support/fake_kisi.rs"]
+mod fake_kisi;
+
+/// A laptop that slept through the night: at start the app fetches the night's events from Kisi, shows
+/// them, and says so in one summary instead of one alert per old event. Then "Connect to Kisi" in
+/// Settings creates the webhook for the public URL, signed with the key the receiver checks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_nights_events_are_fetched_at_start_and_connect_to_kisi_sets_up_the_webhook() {
+    let fake = fake_kisi::FakeKisi::start("e2e-kisi-key").await;
+    fake.set_polls_before_finished(1);
+    let now = chrono::Utc::now();
+    fake.add_events((0..25).map(|i| {
+        let at = now - chrono::Duration::minutes(60 + 15 * i);
+        let failed = i % 8 == 3; // three of them
+        fake_kisi::event(&format!("night-{i:02}"), at, !failed, "Server room", Some("Night Owl"))
+    }));
+    let desktop = Desktop::start_with(&[("KISI_API_KEY", "e2e-kisi-key"), ("KISI_API_BASE", &fake.base_url)]);
+    std::fs::create_dir_all(desktop.config_dir()).unwrap();
+    std::fs::write(desktop.config_dir().join("settings.toml"), "[tunnel]\npublic_url = \"https://door.example\"\n")
+        .unwrap();
+
+    let c = desktop.open_app().await;
+    c.wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Css("[data-testid=timeline-row][data-uuid='night-03']"))
+        .await
+        .unwrap();
+    let start = Instant::now();
+    while c.find_all(Locator::Css("[data-testid=timeline-row]")).await.unwrap().len() != 25 {
+        assert!(start.elapsed() < Duration::from_secs(30), "the window never showed all 25 events");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    wait_until("the summary", Duration::from_secs(10), || {
+        desktop.notifications_with("While you were away: 3 failed unlocks") == 1
+    });
+    assert_eq!(desktop.notifications_with("Server room"), 0, "old events do not alert one by one");
+
+    c.find(Locator::Css("[data-testid=open-settings]")).await.unwrap().click().await.unwrap();
+    let connect = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[data-testid=connect-kisi]"))
+        .await
+        .unwrap();
+    connect.click().await.unwrap();
+    let message = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("[data-testid=settings-message]"))
+        .await
+        .unwrap();
+    wait_for_text(&message, "Created Doorwatch's webhook").await;
+    let made = fake.integrations();
+    assert_eq!(made.len(), 1);
+    assert_eq!(made[0].url, "https://door.example/webhooks/kisi");
+    // DOORWATCH_SIGNING_KEY fixes the receiver's key here, so Kisi was given that one.
+    assert_eq!(made[0].signature_key.as_deref(), Some(KEY));
+    let settings = std::fs::read_to_string(desktop.config_dir().join("settings.toml")).unwrap();
+    assert!(settings.contains(&format!("integration_id = {}", made[0].id)), "{settings}");
+    c.close().await.unwrap();
+}

@@ -2,7 +2,7 @@
 // plain browser against a fake host in tests.
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
-import type { EventFilter, FeedMessage, Page, Settings, SettingsView, Status } from './types';
+import type { EventFilter, FeedMessage, Page, Settings, SettingsView, SetupOutcome, Status } from './types';
 
 export interface Host {
   listEvents(filter: EventFilter, after: string | null, limit: number): Promise<Page>;
@@ -17,6 +17,12 @@ export interface Host {
   openDataFolder(): Promise<void>;
   /** Closes the window; Doorwatch keeps running in the tray. */
   closeWindow(): Promise<void>;
+  /** Saves (or, empty, forgets) the ngrok authtoken or the Kisi API key, and reconnects with it. */
+  setSecret(name: 'ngrok_authtoken' | 'kisi_api_key', value: string): Promise<SettingsView>;
+  /** Creates or repairs Doorwatch's webhook at Kisi for the public URL, with a fresh signing key. */
+  connectKisi(): Promise<SetupOutcome>;
+  reEnableWebhook(): Promise<void>;
+  catchUp(): Promise<void>;
   /** The tray's "Settings…" and a notification's "Open" ask the window to show something. */
   onRequest(handler: (r: { settings: true } | { event: string }) => void): Promise<void>;
 }
@@ -37,6 +43,10 @@ export const tauriHost: Host = {
   pauseAlerts: (minutes) => invoke('pause_alerts', { minutes }),
   openDataFolder: () => invoke('open_data_folder'),
   closeWindow: () => invoke('close_window'),
+  setSecret: (name, value) => invoke('set_secret', { name, value }),
+  connectKisi: () => invoke('connect_kisi'),
+  reEnableWebhook: () => invoke('re_enable_webhook'),
+  catchUp: () => invoke('catch_up'),
   async onRequest(handler) {
     await listen('open-settings', () => handler({ settings: true }));
     await listen<string>('show-event', (e) => handler({ event: e.payload }));

@@ -61,6 +61,39 @@ export interface Status {
   alerts_paused_until: number | null;
   receiver_error: string | null;
   settings_error: string | null;
+  /** Tunnel, Kisi webhook and catching up; null while the receiver is not running. */
+  online: OnlineStatus | null;
+  /** The URL to give Kisi: the public one when there is a tunnel, else the local one. */
+  webhook_url: string | null;
+}
+
+/** doorwatch::tunnel::TunnelStatus */
+export type TunnelStatus =
+  | { state: 'off' }
+  | { state: 'connecting' }
+  | { state: 'online'; url: string }
+  | { state: 'offline'; problem: 'bad_token' | 'domain_not_yours' | 'unreachable' | 'other'; reason: string };
+
+/** doorwatch::kisi::integration::Health */
+export type Health =
+  | { state: 'enabled'; url: string | null }
+  | { state: 'disabled'; due_to_error: boolean; since: string | null }
+  | { state: 'missing' };
+
+/** doorwatch::online::KisiStatus */
+export type KisiStatus =
+  | { state: 'no_api_key' }
+  | { state: 'not_set_up' }
+  | { state: 'checking' }
+  | { state: 'checked'; health: Health; description: string }
+  | { state: 'trouble'; reason: string };
+
+/** doorwatch::online::OnlineStatus */
+export interface OnlineStatus {
+  tunnel: TunnelStatus;
+  public_url: string | null;
+  kisi: KisiStatus;
+  catching_up: { fetched: number; stored: number; estimated_total: number | null } | null;
 }
 
 /** doorwatch::alert::AlertSettings */
@@ -82,6 +115,8 @@ export interface Settings {
   relaxed_durability: boolean;
   start_at_login: boolean;
   alerts: AlertSettings;
+  tunnel: { domain: string; public_url: string };
+  kisi: { integration_id: number | null; health_check_minutes: number };
 }
 
 export interface SettingsView {
@@ -92,6 +127,17 @@ export interface SettingsView {
   listen_overridden_by_env: boolean;
   /** The address the receiver is bound to right now, if it runs. */
   listening_on: string | null;
+  ngrok_token_set: boolean;
+  kisi_key_set: boolean;
+  ngrok_token_from_env: boolean;
+  kisi_key_from_env: boolean;
+}
+
+/** doorwatch::kisi::integration::SetupOutcome */
+export interface SetupOutcome {
+  integration_id: number;
+  url: string;
+  created: boolean;
 }
 
 /** A push from the receiver: new events, or "you missed some, read again". */

@@ -56,6 +56,11 @@ fn tauri_driver() -> PathBuf {
 
 impl Desktop {
     pub fn start() -> Desktop {
+        Desktop::start_with(&[])
+    }
+
+    /// Like [`Desktop::start`], with more environment for the app (e.g. a fake Kisi API's address).
+    pub fn start_with(extra_env: &[(&str, &str)]) -> Desktop {
         let dir = tempfile::tempdir().unwrap();
         let mut children = Vec::new();
         // A display of our own.
@@ -105,6 +110,8 @@ impl Desktop {
             ("DOORWATCH_SIGNING_KEY".into(), KEY.into()),
             ("WEBKIT_DISABLE_COMPOSITING_MODE".into(), "1".into()),
         ];
+        let env: Vec<(String, String)> =
+            env.into_iter().chain(extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).collect();
         let spawn = |program: &str, args: &[&str], out: Stdio| {
             Command::new(program)
                 .args(args)
