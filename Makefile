@@ -38,6 +38,7 @@ bench: bench-core bench-desktop
 bench-core: setup-bench
 	$(CARGO) bench --locked -p doorwatch --bench ingest
 	$(CARGO) bench --locked -p doorwatch --bench queries
+	$(CARGO) bench --locked -p doorwatch --bench backfill
 
 ## bench-desktop: memory, start-up and live latency of the release app under Xvfb, against a minimal Tauri app
 bench-desktop: setup-test ui

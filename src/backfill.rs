@@ -166,7 +166,6 @@ pub async fn run(
         return Err(BackfillError::EmptyRange);
     }
     let mut report = Report { from, until, ..Report::default() };
-    let mut shown = Progress::default();
     store.set_meta(RESUME_KEY, Some(from.to_string())).await?;
     let windows = plan(from, until);
     let total_span = (until - from) as f64;
@@ -178,6 +177,8 @@ pub async fn run(
         let mut seen_min = i64::MAX;
         let mut seen_max = i64::MIN;
         let mut pages = Pages::start(client, window, options).await?;
+        // One page is stored while the next is fetched: the store's work hides behind Kisi's pacing.
+        let mut storing: Option<tokio::task::JoinHandle<Result<Vec<Ingested>, StoreError>>> = None;
         while let Some(page) = pages.next(client, options).await? {
             let received_at = chrono::Utc::now().timestamp_millis();
             let mut deliveries = Vec::with_capacity(page.len());
@@ -197,31 +198,45 @@ pub async fn run(
                 }
             }
             report.fetched += page.len() as u64;
-            for outcome in store.ingest_batch(deliveries).await? {
-                if let Ingested::Stored(event) = outcome {
-                    report.stored += 1;
-                    if event.event.kind == EventKind::UnlockFailed {
-                        report.failed_unlocks += 1;
-                    }
-                }
+            if let Some(previous) = storing.take() {
+                count_stored(&mut report, previous).await?;
             }
+            let store = store.clone();
+            storing = Some(tokio::spawn(async move { store.ingest_batch(deliveries).await }));
             // The pages come in time order (either way round), so the span they cover so far says
             // roughly which share of the window has been read.
             let covered = if seen_max >= seen_min { (seen_max - seen_min).max(1) } else { 0 };
             let share = (done_before + covered) as f64 / total_span;
-            shown = Progress {
+            progress(&Progress {
                 fetched: report.fetched,
                 stored: report.stored,
                 estimated_total: (share > 0.02).then(|| (report.fetched as f64 / share.min(1.0)).round() as u64),
-            };
-            progress(&shown);
+            });
+        }
+        if let Some(last) = storing.take() {
+            count_stored(&mut report, last).await?;
         }
         store.set_meta(RESUME_KEY, Some(window.until.to_string())).await?;
     }
     store.set_meta(RESUME_KEY, None).await?;
-    shown.estimated_total = Some(report.fetched);
-    progress(&shown);
+    progress(&Progress { fetched: report.fetched, stored: report.stored, estimated_total: Some(report.fetched) });
     Ok(report)
+}
+
+async fn count_stored(
+    report: &mut Report,
+    storing: tokio::task::JoinHandle<Result<Vec<Ingested>, StoreError>>,
+) -> Result<(), BackfillError> {
+    let outcomes = storing.await.map_err(|_| StoreError::Closed)??;
+    for outcome in outcomes {
+        if let Ingested::Stored(event) = outcome {
+            report.stored += 1;
+            if event.event.kind == EventKind::UnlockFailed {
+                report.failed_unlocks += 1;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The pages of one window's event set, created (again, if Kisi reports it failed) as needed.

@@ -155,7 +155,10 @@ async fn an_interrupted_backfill_resumes_where_it_stopped() {
     assert_eq!(resume_from, from);
     let report =
         backfill::run(&client, &store, resume_from, Utc::now().timestamp_millis(), &options, |_| {}).await.unwrap();
-    assert_eq!(report.stored as i64, 3_000 - partial);
+    // The whole gap is read again; what was stored before is not stored twice (a page that was being
+    // stored when the run was dropped may still have landed meanwhile).
+    assert_eq!(report.fetched, 3_000);
+    assert!(report.stored as i64 <= 3_000 - partial, "{} stored again", report.stored);
     assert_eq!(store.reader().unwrap().count().unwrap(), 3_000);
 
     // Finished: the next gap starts just before the newest event again.
