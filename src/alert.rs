@@ -39,6 +39,14 @@ pub struct AlertSettings {
     pub quiet_from: Option<NaiveTime>,
     #[serde(with = "clock_time")]
     pub quiet_until: Option<NaiveTime>,
+    /// No door event at all for this many minutes during opening hours is worth a look (Kisi may have
+    /// stopped sending). 0 turns it off.
+    pub silence_minutes: u32,
+    /// Opening hours, Monday to Friday, local time, for `silence_minutes`.
+    #[serde(with = "clock_time")]
+    pub open_from: Option<NaiveTime>,
+    #[serde(with = "clock_time")]
+    pub open_until: Option<NaiveTime>,
 }
 
 impl Default for AlertSettings {
@@ -53,8 +61,46 @@ impl Default for AlertSettings {
             burst_window_secs: 60,
             quiet_from: None,
             quiet_until: None,
+            silence_minutes: 180,
+            open_from: NaiveTime::from_hms_opt(8, 0, 0),
+            open_until: NaiveTime::from_hms_opt(18, 0, 0),
         }
     }
+}
+
+/// A warning when the doors have been silent too long during opening hours, counted from the later of
+/// the last event's arrival and today's opening (the night does not count). `None` when all is well,
+/// outside opening hours, at weekends, or when switched off. `now` carries the local time zone.
+pub fn silence_warning<Tz: TimeZone>(
+    settings: &AlertSettings,
+    last_event_at: Option<i64>,
+    now: &DateTime<Tz>,
+) -> Option<String> {
+    use chrono::{Datelike, Weekday};
+    let (Some(open), Some(close)) = (settings.open_from, settings.open_until) else { return None };
+    if settings.silence_minutes == 0 || matches!(now.weekday(), Weekday::Sat | Weekday::Sun) {
+        return None;
+    }
+    let time = now.time();
+    if time < open || time >= close {
+        return None;
+    }
+    let opened_today = now.timezone().from_local_datetime(&now.date_naive().and_time(open)).earliest()?;
+    let since = last_event_at.unwrap_or(i64::MIN).max(opened_today.timestamp_millis());
+    let silent_ms = now.timestamp_millis() - since;
+    if silent_ms < i64::from(settings.silence_minutes) * 60_000 {
+        return None;
+    }
+    let hours = silent_ms as f64 / 3_600_000.0;
+    let how_long = if hours >= 1.0 {
+        format!("{} hours", (hours * 10.0).round() / 10.0)
+    } else {
+        format!("{} minutes", silent_ms / 60_000)
+    };
+    Some(format!(
+        "No door events for {how_long} during opening hours. If doors were used, Kisi may have stopped sending: \
+         check the tunnel and the webhook in Settings."
+    ))
 }
 
 /// Events that happened longer ago than this (a backfill after the laptop slept) are stored and shown,

@@ -113,6 +113,14 @@ impl Settings {
         if a.quiet_from.is_some() != a.quiet_until.is_some() {
             return Err("alerts.quiet_from and alerts.quiet_until go together: set both or neither".to_owned());
         }
+        if a.silence_minutes > 24 * 60 {
+            return Err("alerts.silence_minutes: use 0 (off) to 1440 minutes".to_owned());
+        }
+        if let (Some(from), Some(until)) = (a.open_from, a.open_until) {
+            if from >= until {
+                return Err("alerts.open_from must be before alerts.open_until".to_owned());
+            }
+        }
         if !self.tunnel.public_url.trim().is_empty() {
             crate::kisi::integration::webhook_url(&self.tunnel.public_url)
                 .map_err(|e| format!("tunnel.public_url: {e}"))?;
@@ -172,6 +180,12 @@ burst_window_secs = {window}
 quiet_from = {quiet_from}
 quiet_until = {quiet_until}
 
+# A notification when no door event at all arrived for this many minutes during opening hours (Monday
+# to Friday, local time): Kisi may have stopped sending. 0 turns it off. Defaults: 180, "08:00", "18:00".
+silence_minutes = {silence}
+open_from = {open_from}
+open_until = {open_until}
+
 [tunnel]
 # Your ngrok account's fixed domain (free accounts get one at dashboard.ngrok.com → Domains), so the
 # webhook URL stays the same across restarts. Default: "" (a new random URL each start).
@@ -200,6 +214,9 @@ health_check_minutes = {health}
             window = a.burst_window_secs,
             quiet_from = s(&time(a.quiet_from)),
             quiet_until = s(&time(a.quiet_until)),
+            silence = a.silence_minutes,
+            open_from = s(&time(a.open_from)),
+            open_until = s(&time(a.open_until)),
             domain = s(&self.tunnel.domain),
             public_url = s(&self.tunnel.public_url),
             integration_id = match self.kisi.integration_id {

@@ -172,3 +172,28 @@ fn events_from_long_ago_do_not_interrupt() {
     let happened = evening() - Duration::hours(9);
     assert_eq!(policy.decide(&failed("old", "Main Entrance", happened), evening()), Decision::Silent(Silence::Stale));
 }
+
+#[test]
+fn silent_doors_during_opening_hours_are_worth_a_look_but_nights_and_weekends_are_not() {
+    use doorwatch::alert::silence_warning;
+    let settings = AlertSettings::default(); // 180 minutes, 08:00–18:00, Monday to Friday
+    let berlin = FixedOffset::east_opt(3600).unwrap();
+    // Monday 2026-11-02.
+    let monday = |h, m| berlin.with_ymd_and_hms(2026, 11, 2, h, m, 0).unwrap();
+    let last_friday_evening = berlin.with_ymd_and_hms(2026, 10, 30, 19, 0, 0).unwrap().timestamp_millis();
+
+    // The night does not count: at 10:30 the doors have been silent since opening, 2.5 hours.
+    assert_eq!(silence_warning(&settings, Some(last_friday_evening), &monday(10, 30)), None);
+    let warning = silence_warning(&settings, Some(last_friday_evening), &monday(11, 0)).expect("3 hours since 08:00");
+    assert!(warning.contains("No door events for 3 hours during opening hours"), "{warning}");
+    // An event at 10:00 resets it; so does closing time.
+    let ten = monday(10, 0).timestamp_millis();
+    assert_eq!(silence_warning(&settings, Some(ten), &monday(12, 59)), None);
+    assert!(silence_warning(&settings, Some(ten), &monday(13, 0)).is_some());
+    assert_eq!(silence_warning(&settings, Some(ten), &monday(18, 30)), None);
+    // Weekends and a switched-off setting never warn.
+    let saturday = berlin.with_ymd_and_hms(2026, 11, 7, 15, 0, 0).unwrap();
+    assert_eq!(silence_warning(&settings, None, &saturday), None);
+    let off = AlertSettings { silence_minutes: 0, ..AlertSettings::default() };
+    assert_eq!(silence_warning(&off, None, &monday(17, 0)), None);
+}

@@ -99,3 +99,42 @@ pub fn show_online(
         }
     });
 }
+
+/// Once a minute, asks the policy whether the doors have been silent too long during opening hours,
+/// and says so once per silent stretch (the next event starts a new one).
+pub fn watch_silence(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        let mut warned_for: Option<Option<i64>> = None;
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            let state = app.state::<AppState>();
+            if state.with_receiver(|_| ()).is_none() {
+                continue;
+            }
+            let Ok(last) = state.read(|r| r.last_received_at()) else { continue };
+            let settings = state.policy.lock().unwrap_or_else(|p| p.into_inner()).settings().clone();
+            let Some(warning) = doorwatch::alert::silence_warning(&settings, last, &chrono::Local::now()) else {
+                continue;
+            };
+            if warned_for == Some(last) {
+                continue;
+            }
+            warned_for = Some(last);
+            let paused = state.policy.lock().unwrap_or_else(|p| p.into_inner()).paused_until(Utc::now()).is_some();
+            if !paused {
+                crate::notifications::show(
+                    &app,
+                    doorwatch::alert::Alert {
+                        key: "silence".to_owned(),
+                        title: "No door events lately".to_owned(),
+                        body: warning,
+                        uuid: String::new(),
+                        door: None,
+                        replaces: false,
+                        urgent: false,
+                    },
+                );
+            }
+        }
+    });
+}

@@ -61,6 +61,7 @@ pub fn run() {
         .on_window_event(windows::on_event)
         .setup(move |app| {
             start_receiver(app.handle());
+            alerts::watch_silence(app.handle().clone());
             tray::build(app)?;
             tray::refresh(app.handle());
             // benches/desktop.rs times start-up to this line.

@@ -107,6 +107,9 @@ export interface AlertSettings {
   burst_window_secs: number;
   quiet_from: string | null;
   quiet_until: string | null;
+  silence_minutes: number;
+  open_from: string | null;
+  open_until: string | null;
 }
 
 /** doorwatch::settings::Settings */
