@@ -5,6 +5,7 @@ mod support;
 
 use std::time::Duration;
 
+use doorwatch::alert::{AlertPolicy, AlertSettings, Decision};
 use doorwatch::signature::SigningKey;
 use doorwatch::{server, store::Reader};
 use support::*;
@@ -53,11 +54,34 @@ async fn a_hundred_identical_concurrent_deliveries_make_one_row_one_feed_message
     assert_eq!(announced.event.uuid, "0b6f3a52-1c1e-4d8a-9f53-2a8c6f1d0e02");
     let more = tokio::time::timeout(Duration::from_millis(300), feed.recv()).await;
     assert!(more.is_err(), "a duplicate reached the feed: {more:?}");
+    // What the app alerts from is the feed: one message, one notification.
+    let mut policy = AlertPolicy::new(AlertSettings::default());
+    let at = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(announced.time()).unwrap()
+        + chrono::Duration::seconds(5);
+    assert!(matches!(policy.decide(&announced, at), Decision::Notify(_)));
 
     let reader = Reader::open(&t.path).unwrap();
     assert_eq!(reader.count().unwrap(), 1);
     assert_eq!(reader.event("0b6f3a52-1c1e-4d8a-9f53-2a8c6f1d0e02").unwrap().unwrap().duplicates, 99);
+    server.stop().await;
 
+    // Days later, after a restart (a fresh alert memory), Kisi replays the old event: acknowledged as a
+    // duplicate, still one row, nothing on the feed, so nothing to alert about.
+    let store = doorwatch::store::Store::open(&t.path, Default::default()).unwrap();
+    let server = serve_on_a_free_port(&store, SigningKey::new(KEY)).await;
+    let mut feed = store.subscribe();
+    let r = client
+        .post(server.webhook())
+        .header("content-type", "application/json")
+        .header("x-signature", sign(&body))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["status"], "duplicate");
+    assert!(tokio::time::timeout(Duration::from_millis(300), feed.recv()).await.is_err());
+    assert_eq!(Reader::open(&t.path).unwrap().count().unwrap(), 1);
     server.stop().await;
 }
 
