@@ -5,7 +5,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run serve test lint unit ui bench bench-core bench-desktop icons setup-core setup-desktop setup-test setup-bench clean
+.PHONY: run serve test lint unit ui bench bench-core bench-desktop soak fuzz icons setup-core setup-desktop setup-test setup-bench setup-fuzz clean
 
 ## run: build the timeline UI and start the desktop app (tray icon + window)
 run: setup-desktop ui
@@ -39,10 +39,27 @@ bench-core: setup-bench
 	$(CARGO) bench --locked -p doorwatch --bench ingest
 	$(CARGO) bench --locked -p doorwatch --bench queries
 	$(CARGO) bench --locked -p doorwatch --bench backfill
+	$(CARGO) bench --locked -p doorwatch --bench retention
 
 ## bench-desktop: memory, start-up and live latency of the release app under Xvfb, against a minimal Tauri app
 bench-desktop: setup-test ui
 	$(CARGO) bench --locked -p doorwatch-desktop --bench desktop
+
+## soak: the long forms of the reliability harnesses — 50 SIGKILLs of a serving receiver, then fuzzing
+soak: setup-test
+	DOORWATCH_CRASH_KILLS=$(or $(SOAK_KILLS),50) $(CARGO) test --locked -p doorwatch --test crash -- --nocapture
+	$(MAKE) fuzz FUZZ_SECONDS=$(or $(FUZZ_SECONDS),300)
+
+## fuzz: each cargo-fuzz target for FUZZ_SECONDS (default 60) on the nightly toolchain
+FUZZ_TARGETS = signature_header webhook_body settings_file
+fuzz: setup-fuzz
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  mkdir -p corpus/$$t && \
+	  cargo +nightly fuzz run $$t corpus/$$t -- -max_total_time=$(or $(FUZZ_SECONDS),60) -rss_limit_mb=2048 2>&1 | tail -n 12 || exit 1; \
+	done
+
+setup-fuzz:
+	@scripts/setup.sh core fuzz
 
 ## icons: regenerate the PNG/ICO icons from the SVG sources in icons/
 icons:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing Doorwatch needs on Debian/Ubuntu, and nothing that is already there.
-# Usage: scripts/setup.sh GROUP...   (groups: core, desktop, e2e, bench, icons)
+# Usage: scripts/setup.sh GROUP...   (groups: core, desktop, e2e, bench, icons, fuzz)
 # Uses sudo when not root. Safe to run again: it only installs what is missing.
 set -euo pipefail
 
@@ -11,7 +11,8 @@ packages_for() {
     e2e) echo "xvfb webkit2gtk-driver dbus dbus-x11 dunst x11-utils imagemagick" ;;
     bench) echo "build-essential" ;;
     icons) echo "librsvg2-bin imagemagick" ;;
-    *) echo "scripts/setup.sh: unknown group '$1' (core, desktop, e2e, bench, icons)" >&2; exit 2 ;;
+    fuzz) echo "build-essential" ;;
+    *) echo "scripts/setup.sh: unknown group '$1' (core, desktop, e2e, bench, icons, fuzz)" >&2; exit 2 ;;
   esac
 }
 
@@ -58,5 +59,13 @@ for group in "$@"; do
   if [ "$group" = e2e ] && ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
     echo "Installing tauri-driver (the WebDriver bridge for the desktop tests)"
     cargo install tauri-driver --locked --version '^2'
+  fi
+done
+
+# Fuzzing needs the nightly toolchain and cargo-fuzz.
+for group in "$@"; do
+  if [ "$group" = fuzz ]; then
+    rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+    cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
   fi
 done

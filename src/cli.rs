@@ -18,6 +18,7 @@ use crate::kisi;
 use crate::kisi::integration::{self, Health};
 use crate::online::{self, Notice, Online, OnlineConfig, OnlineStatus, SetupError};
 use crate::receiver::{Receiver, ReceiverConfig};
+use crate::retention;
 use crate::secrets::Secrets;
 use crate::send_test;
 use crate::settings::{self, Settings};
@@ -265,11 +266,15 @@ async fn serve(db: &Path, args: ServeArgs) -> CliResult {
     let _ = std::io::stdout().flush();
 
     let (online, notices) = Online::start(online_config, receiver.store().clone(), receiver.key_slot());
+    let retention = retention::spawn(receiver.store().clone(), settings.retention_days);
     let printer = tokio::spawn(print_events(receiver.store().subscribe()));
     let reporter = tokio::spawn(print_online(online.status(), notices));
     stop_signal().await;
     online.stop().await;
     reporter.abort();
+    if let Some(task) = retention {
+        task.abort();
+    }
     receiver.stop().await;
     printer.abort();
     println!("Stopped. Every acknowledged event is saved.");

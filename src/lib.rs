@@ -16,6 +16,7 @@ pub mod kisi;
 pub mod online;
 pub mod private_file;
 pub mod receiver;
+pub mod retention;
 pub mod secrets;
 pub mod send_test;
 pub mod server;

@@ -18,6 +18,8 @@ pub struct Settings {
     pub relaxed_durability: bool,
     /// Start Doorwatch when you log in.
     pub start_at_login: bool,
+    /// Keep events this many days; 0 keeps them for ever.
+    pub retention_days: u32,
     pub alerts: AlertSettings,
     pub tunnel: TunnelSettings,
     pub kisi: KisiSettings,
@@ -55,6 +57,7 @@ impl Default for Settings {
             listen: DEFAULT_LISTEN.to_owned(),
             relaxed_durability: false,
             start_at_login: false,
+            retention_days: 0,
             alerts: AlertSettings::default(),
             tunnel: TunnelSettings::default(),
             kisi: KisiSettings::default(),
@@ -113,6 +116,9 @@ impl Settings {
         if a.quiet_from.is_some() != a.quiet_until.is_some() {
             return Err("alerts.quiet_from and alerts.quiet_until go together: set both or neither".to_owned());
         }
+        if self.retention_days > 36_500 {
+            return Err("retention_days: use 0 (keep for ever) to 36500 days".to_owned());
+        }
         if a.silence_minutes > 24 * 60 {
             return Err("alerts.silence_minutes: use 0 (off) to 1440 minutes".to_owned());
         }
@@ -163,6 +169,10 @@ relaxed_durability = {relaxed}
 # Start Doorwatch when you log in. Default: false.
 start_at_login = {login}
 
+# Keep door events this many days, then delete them (oldest first, a few hundred at a time).
+# Default: 0, which keeps them for ever.
+retention_days = {retention}
+
 [alerts]
 # Which events raise a desktop notification. Defaults: all true.
 failed_unlocks = {failed}
@@ -205,6 +215,7 @@ health_check_minutes = {health}
             listen = s(&self.listen),
             relaxed = b(self.relaxed_durability),
             login = b(self.start_at_login),
+            retention = self.retention_days,
             failed = b(a.failed_unlocks),
             held = b(a.held_open),
             forced = b(a.forced_open),

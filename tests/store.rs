@@ -263,3 +263,45 @@ async fn search_finds_the_same_events_whether_its_words_are_rare_or_common() {
     // A symbol the index splits a word on does not turn into an error.
     assert!(search("aⓐb", 50).events.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_deletes_only_what_is_older_than_the_period_in_batches_while_deliveries_go_on() {
+    let t = open_store();
+    let day = 86_400_000;
+    let now = chrono::Utc::now().timestamp_millis();
+    // 1,700 events from 40 days ago (more than three batches), and 30 from yesterday.
+    let old: Vec<Delivery> = (0..1_700)
+        .map(|i| {
+            delivery(&event_at(&format!("old-{i}"), now - 40 * day + i, "Archive Door", "Olga Oldtimer", false), now)
+        })
+        .collect();
+    t.store.ingest_batch(old).await.unwrap();
+    let recent: Vec<Delivery> = (0..30)
+        .map(|i| delivery(&event_at(&format!("new-{i}"), now - day + i, "Main Entrance", "Nina New", true), now))
+        .collect();
+    t.store.ingest_batch(recent).await.unwrap();
+
+    // Deliveries keep arriving while retention works through the old ones.
+    let store = t.store.clone();
+    let arriving = tokio::spawn(async move {
+        for i in 0..200 {
+            let raw = event_at(&format!("live-{i}"), chrono::Utc::now().timestamp_millis(), "Side Door", "Liv", true);
+            assert!(matches!(store.ingest(delivery(&raw, 0)).await.unwrap(), Ingested::Stored(_)));
+        }
+    });
+    let cutoff = doorwatch::retention::cutoff(30, now).unwrap();
+    let deleted = doorwatch::retention::prune_before(&t.store, cutoff).await.unwrap();
+    arriving.await.unwrap();
+
+    assert_eq!(deleted, 1_700);
+    let reader = t.store.reader().unwrap();
+    assert_eq!(reader.count().unwrap(), 230);
+    assert!(reader.event("old-0").unwrap().is_none());
+    assert!(reader.event("new-0").unwrap().is_some());
+    // The search index forgot them too.
+    let search = |words: &str| EventFilter { search: Some(words.into()), ..EventFilter::default() };
+    assert!(reader.events(&search("Olga"), None, 10).unwrap().events.is_empty());
+    assert_eq!(reader.events(&search("Nina"), None, 50).unwrap().events.len(), 30);
+    // Nothing more to do the second time.
+    assert_eq!(doorwatch::retention::prune_before(&t.store, cutoff).await.unwrap(), 0);
+}

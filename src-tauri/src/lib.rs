@@ -145,6 +145,9 @@ fn start_receiver(app: &AppHandle) {
         Ok(receiver) => {
             tracing::info!(url = %receiver.local_url(), "receiving");
             feed::spawn(app.clone(), receiver.store().subscribe());
+            let store = receiver.store().clone();
+            let days = settings.retention_days;
+            tauri::async_runtime::spawn(async move { doorwatch::retention::spawn(store, days) });
             *state.receiver.lock().unwrap_or_else(|p| p.into_inner()) = Some(receiver);
             start_online(app);
         }

@@ -285,6 +285,15 @@ impl Store {
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
+    /// Deletes up to `limit` of the oldest events created before `before` (Unix ms), in one short
+    /// transaction of the writer; returns how many went. Call again until it returns less than `limit`.
+    pub async fn prune(&self, before: i64, limit: usize) -> Result<usize, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let jobs = self.inner.jobs.as_ref().ok_or(StoreError::Closed)?;
+        jobs.send(writer::Job::Prune { before, limit, reply }).await.map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+
     /// Records a refused delivery in the bounded rejection log. Does not wait for the commit: a
     /// flood of garbage must not slow down real deliveries.
     pub fn record_rejection(&self, rejection: Rejection) {

@@ -31,6 +31,19 @@ pub(super) enum Job {
         value: Option<String>,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
+    /// Deletes up to `limit` of the oldest events created before `before` (retention).
+    Prune {
+        before: i64,
+        limit: usize,
+        reply: oneshot::Sender<Result<usize, StoreError>>,
+    },
+}
+
+/// What the transaction did for one job.
+enum Outcome {
+    Event(Ingested),
+    Pruned(usize),
+    Done,
 }
 
 pub(super) fn spawn(
@@ -62,7 +75,7 @@ fn commit(conn: &mut Connection, batch: &mut Vec<Job>, feed: &broadcast::Sender<
         Ok(outcomes) => {
             for (job, outcome) in batch.drain(..).zip(outcomes) {
                 match (job, outcome) {
-                    (Job::Insert { reply, .. }, Some(outcome)) => {
+                    (Job::Insert { reply, .. }, Outcome::Event(outcome)) => {
                         if let Ingested::Stored(event) = &outcome {
                             // No subscriber is fine: the store is the source of truth.
                             let _ = feed.send(Arc::clone(event));
@@ -72,19 +85,26 @@ fn commit(conn: &mut Connection, batch: &mut Vec<Job>, feed: &broadcast::Sender<
                     (Job::Meta { reply, .. }, _) => {
                         let _ = reply.send(Ok(()));
                     }
+                    (Job::Prune { reply, .. }, Outcome::Pruned(n)) => {
+                        let _ = reply.send(Ok(n));
+                    }
                     _ => {}
                 }
             }
         }
         Err(e) => {
             tracing::error!(error = %e, deliveries = batch.len(), "commit failed; answering 503 so Kisi retries");
+            let failed = || StoreError::Unavailable(e.to_string());
             for job in batch.drain(..) {
                 match job {
                     Job::Insert { reply, .. } => {
-                        let _ = reply.send(Err(StoreError::Unavailable(e.to_string())));
+                        let _ = reply.send(Err(failed()));
                     }
                     Job::Meta { reply, .. } => {
-                        let _ = reply.send(Err(StoreError::Unavailable(e.to_string())));
+                        let _ = reply.send(Err(failed()));
+                    }
+                    Job::Prune { reply, .. } => {
+                        let _ = reply.send(Err(failed()));
                     }
                     Job::Reject(_) => {}
                 }
@@ -93,8 +113,8 @@ fn commit(conn: &mut Connection, batch: &mut Vec<Job>, feed: &broadcast::Sender<
     }
 }
 
-/// Writes the batch in one transaction. Returns one outcome per job (`None` for rejections).
-fn write(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<Vec<Option<Ingested>>> {
+/// Writes the batch in one transaction. Returns one outcome per job.
+fn write(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<Vec<Outcome>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut rejected = false;
@@ -147,10 +167,10 @@ fn write(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<Vec<Option<In
                         .optional()?;
                     let Some((id, duplicates)) = row else {
                         // No row back: a backfilled copy of an event already stored, left as it was.
-                        outcomes.push(Some(Ingested::AlreadyStored { uuid: e.uuid.clone() }));
+                        outcomes.push(Outcome::Event(Ingested::AlreadyStored { uuid: e.uuid.clone() }));
                         continue;
                     };
-                    outcomes.push(Some(if duplicates == 0 {
+                    outcomes.push(Outcome::Event(if duplicates == 0 {
                         let mut event = e.clone();
                         event.created_at = Some(created_at);
                         Ingested::Stored(Arc::new(StoredEvent {
@@ -174,13 +194,23 @@ fn write(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<Vec<Option<In
                         )?,
                         None => tx.execute("DELETE FROM meta WHERE key = ?1", params![key])?,
                     };
-                    outcomes.push(None);
+                    outcomes.push(Outcome::Done);
+                }
+                Job::Prune { before, limit, .. } => {
+                    // The oldest first, a bounded number at a time: a short transaction that ingest
+                    // deliveries can share or follow at once.
+                    let n = tx.execute(
+                        "DELETE FROM events WHERE id IN
+                           (SELECT id FROM events WHERE created_at < ?1 ORDER BY created_at, id LIMIT ?2)",
+                        params![before, *limit as i64],
+                    )?;
+                    outcomes.push(Outcome::Pruned(n));
                 }
                 Job::Reject(r) => {
                     reject.execute(params![r.at, r.reason.as_str(), r.size as i64, r.detail])?;
                     count.execute(params![r.reason.as_str()])?;
                     rejected = true;
-                    outcomes.push(None);
+                    outcomes.push(Outcome::Done);
                 }
             }
         }

@@ -117,6 +117,7 @@ export interface Settings {
   listen: string;
   relaxed_durability: boolean;
   start_at_login: boolean;
+  retention_days: number;
   alerts: AlertSettings;
   tunnel: { domain: string; public_url: string };
   kisi: { integration_id: number | null; health_check_minutes: number };
