@@ -244,6 +244,7 @@ async fn serve(db: &Path, args: ServeArgs) -> CliResult {
     if args.tunnel == Tunnel::None {
         online_config.tunnel = None;
     }
+    let stop = StopSignal::install();
     let receiver =
         Receiver::start(ReceiverConfig { db: db.to_owned(), listen: args.listen, signing_key, store: store_options })
             .await
@@ -269,7 +270,7 @@ async fn serve(db: &Path, args: ServeArgs) -> CliResult {
     let retention = retention::spawn(receiver.store().clone(), settings.retention_days);
     let printer = tokio::spawn(print_events(receiver.store().subscribe()));
     let reporter = tokio::spawn(print_online(online.status(), notices));
-    stop_signal().await;
+    stop.wait().await;
     online.stop().await;
     reporter.abort();
     if let Some(task) = retention {
@@ -421,23 +422,48 @@ async fn print_events(mut feed: tokio::sync::broadcast::Receiver<std::sync::Arc<
     }
 }
 
-/// Ctrl-C, or SIGTERM on Unix (what service managers and `kill` send).
-async fn stop_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C, or SIGTERM on Unix (what service managers and `kill` send). Installed before the receiver
+/// starts, so a stop that arrives at any moment after is a graceful one, never the default "die now".
+struct StopSignal {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignal {
+    fn install() -> StopSignal {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            StopSignal { term: signal(SignalKind::terminate()).ok(), int: signal(SignalKind::interrupt()).ok() }
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+        #[cfg(not(unix))]
+        StopSignal {}
+    }
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        {
+            let term = async {
+                match self.term.as_mut() {
+                    Some(s) => drop(s.recv().await),
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let int = async {
+                match self.int.as_mut() {
+                    Some(s) => drop(s.recv().await),
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! { _ = term => {}, _ = int => {} }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
 
 /// One event as a line for people: local time, outcome, door, who, and Kisi's error if any.
