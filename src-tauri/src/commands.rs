@@ -133,9 +133,7 @@ pub async fn set_secret(
     } else {
         state.secrets.set(secret, value.trim())?;
     }
-    crate::stop_online(&app);
-    crate::start_online(&app);
-    tray::refresh(&app);
+    crate::restart_online(&app);
     Ok(state.settings_view()?)
 }
 

@@ -149,7 +149,7 @@ fn start_receiver(app: &AppHandle) {
             let days = settings.retention_days;
             tauri::async_runtime::spawn(async move { doorwatch::retention::spawn(store, days) });
             *state.receiver.lock().unwrap_or_else(|p| p.into_inner()) = Some(receiver);
-            start_online(app);
+            restart_online(app);
         }
         Err(e) => {
             tracing::error!("not receiving: {e}");
@@ -160,25 +160,38 @@ fn start_receiver(app: &AppHandle) {
 
 /// Starts the tunnel and the Kisi upkeep for the running receiver (each part only if its token or key
 /// is there), and shows what they report: the tray follows their status, notices become notifications.
-pub(crate) fn start_online(app: &AppHandle) {
-    let state = app.state::<AppState>();
-    let settings = state.settings.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let config = match OnlineConfig::resolve(&settings, &state.secrets) {
-        Ok(config) => config,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read the tunnel token or Kisi key; receiving locally only");
-            return;
+/// Starts the tunnel and the Kisi upkeep for the running receiver (each part only if its token or key
+/// is there), stopping the ones that ran before, and shows what they report: the tray follows their
+/// status, notices become notifications. Starts them again with the current settings and
+/// secrets. Asynchronous, so it can be called from the main thread and from IPC commands alike (a
+/// command already runs on the async runtime, where blocking on it would panic).
+pub(crate) fn restart_online(app: &AppHandle) {
+    let old = app.state::<AppState>().online.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        if let Some(old) = old {
+            old.stop().await;
         }
-    };
-    let Some((store, key)) = state.with_receiver(|r| (r.store().clone(), r.key_slot())) else { return };
-    let (online, notices) = tauri::async_runtime::block_on(async move { Online::start(config, store, key) });
-    let status = online.status();
-    *state.online.lock().unwrap_or_else(|p| p.into_inner()) = Some(online);
-    alerts::show_online(app.clone(), status, notices);
+        let state = app.state::<AppState>();
+        let settings = state.settings.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let config = match OnlineConfig::resolve(&settings, &state.secrets) {
+            Ok(config) => config,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the tunnel token or Kisi key; receiving locally only");
+                return;
+            }
+        };
+        let Some((store, key)) = state.with_receiver(|r| (r.store().clone(), r.key_slot())) else { return };
+        let (online, notices) = Online::start(config, store, key);
+        let status = online.status();
+        *state.online.lock().unwrap_or_else(|p| p.into_inner()) = Some(online);
+        alerts::show_online(app.clone(), status, notices);
+        tray::refresh(&app);
+    });
 }
 
-/// Stops the tunnel and upkeep (before a restart with new secrets, or at exit).
-pub(crate) fn stop_online(app: &AppHandle) {
+/// Stops the tunnel and upkeep at exit (from the main thread, not from a command).
+fn stop_online(app: &AppHandle) {
     let online = app.state::<AppState>().online.lock().unwrap_or_else(|p| p.into_inner()).take();
     if let Some(online) = online {
         tauri::async_runtime::block_on(online.stop());
@@ -210,8 +223,7 @@ pub(crate) fn apply_settings(app: &AppHandle, state: &AppState, mut settings: Se
     };
     *state.settings.lock().unwrap_or_else(|p| p.into_inner()) = settings;
     if reach_changed {
-        stop_online(app);
-        start_online(app);
+        restart_online(app);
     }
     Ok(())
 }

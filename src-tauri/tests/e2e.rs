@@ -187,7 +187,13 @@ async fn the_nights_events_are_fetched_at_start_and_connect_to_kisi_sets_up_the_
         let failed = i % 8 == 3; // three of them
         fake_kisi::event(&format!("night-{i:02}"), at, !failed, "Server room", Some("Night Owl"))
     }));
-    let desktop = Desktop::start_with(&[("KISI_API_KEY", "e2e-kisi-key"), ("KISI_API_BASE", &fake.base_url)]);
+    // An address where no ngrok answers: the tunnel's offline path, never ngrok's servers.
+    let no_ngrok = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let desktop = Desktop::start_with(&[
+        ("KISI_API_KEY", "e2e-kisi-key"),
+        ("KISI_API_BASE", &fake.base_url),
+        ("DOORWATCH_NGROK_SERVER", &no_ngrok),
+    ]);
     std::fs::create_dir_all(desktop.config_dir()).unwrap();
     std::fs::write(desktop.config_dir().join("settings.toml"), "[tunnel]\npublic_url = \"https://door.example\"\n")
         .unwrap();
@@ -230,5 +236,22 @@ async fn the_nights_events_are_fetched_at_start_and_connect_to_kisi_sets_up_the_
     assert_eq!(made[0].signature_key.as_deref(), Some(KEY));
     let settings = std::fs::read_to_string(desktop.config_dir().join("settings.toml")).unwrap();
     assert!(settings.contains(&format!("integration_id = {}", made[0].id)), "{settings}");
+
+    // Pasting an ngrok authtoken starts the tunnel at once; here ngrok cannot be reached, which the
+    // window says in words while the receiver goes on.
+    let token = c.find(Locator::Css("input[aria-label='ngrok authtoken']")).await.unwrap();
+    token.send_keys("2aBcDeFgHiJkLmNoPqRsTuVwXyZ_0123456789abcdefghij").await.unwrap();
+    c.find(Locator::XPath("//button[normalize-space()='Save token']")).await.unwrap().click().await.unwrap();
+    let banner = c
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::XPath("//p[contains(., 'tunnel offline: cannot reach ngrok')]"))
+        .await
+        .unwrap();
+    assert!(banner.text().await.unwrap().contains("Kisi cannot reach Doorwatch"));
+    let secrets = std::fs::read_to_string(desktop.config_dir().join("secrets.toml")).unwrap();
+    assert!(secrets.contains("ngrok"), "the token is kept with the secrets");
+    let settings = std::fs::read_to_string(desktop.config_dir().join("settings.toml")).unwrap();
+    assert!(!settings.contains("2aBcDeFg"), "and never in the settings file");
     c.close().await.unwrap();
 }
