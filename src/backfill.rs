@@ -1,11 +1,14 @@
 //! Backfill: fetching from Kisi's API what the webhook missed while the laptop slept or the tunnel was
 //! down, and storing it through the same parse and `uuid` dedupe as webhooks, marked `backfill`.
 //!
-//! The gap starts at the newest stored event minus a safety margin (events can reach Kisi late) and
-//! ends now; Kisi's event sets cover at most 90 days, so wider gaps are split, oldest first. Where an
-//! interrupted run must resume is kept in the store (`meta`), advanced after each finished chunk, so a
-//! crash or a quit costs at most one chunk of re-reading (which the dedupe makes harmless). The times
-//! are passed in, so the planning is tested without a clock.
+//! The store keeps a "covered until" mark (`meta`): the time up to which a backfill has read Kisi's
+//! history. Only a backfill moves it forward, window by window, so an outage that began after the last
+//! backfill is always inside the next one, however many webhooks arrived since (a webhook proves
+//! nothing about the events before it). The gap runs from the earlier of the mark and the newest
+//! stored event minus a safety margin (events can reach Kisi late), to now; Kisi's event sets cover at
+//! most 90 days, so wider gaps are split, oldest first. A crash or quit costs at most one window of
+//! re-reading, which the dedupe makes harmless. The times are passed in, so the planning is tested
+//! without a clock.
 
 use std::time::Duration;
 
@@ -13,7 +16,7 @@ use serde::Serialize;
 
 use crate::event::{Event, EventKind, Source};
 use crate::kisi::{Client, EventSetStatus, KisiError};
-use crate::store::{Delivery, Ingested, Store, StoreError};
+use crate::store::{Delivery, Ingested, MetaChange, Store, StoreError};
 
 /// Events created this long before the newest stored one are fetched again: Kisi may record an event
 /// a little after it happened, and re-reading is free thanks to the dedupe.
@@ -26,8 +29,11 @@ pub const FIRST_RUN_SPAN: Duration = Duration::from_secs(7 * 24 * 3600);
 pub const PAGE_SIZE: u32 = 250;
 /// An event set that fails at Kisi is created again this many times before the backfill gives up.
 const FAILED_SET_RETRIES: u32 = 3;
-/// The `meta` key holding where an unfinished backfill resumes (Unix ms).
-const RESUME_KEY: &str = "backfill.resume_from";
+/// How many times an event set still being prepared is asked about before the backfill gives up (and
+/// the next catch-up tries again), so one stuck set cannot hold every later catch-up.
+const MAX_POLLS: u32 = 300;
+/// The `meta` key holding the "covered until" mark (Unix ms).
+const RESUME_KEY: &str = "backfill.covered_until";
 
 /// A wall-clock jump of more than this against the monotonic clock means the machine slept.
 pub const SLEEP_JUMP: Duration = Duration::from_secs(60);
@@ -52,8 +58,8 @@ pub fn plan(from: i64, until: i64) -> Vec<Window> {
     windows
 }
 
-/// Where the gap starts: an interrupted backfill's resume point if there is one (it is older), else
-/// the newest stored event minus [`SAFETY_MARGIN`], else [`FIRST_RUN_SPAN`] before `now`.
+/// Where the gap starts: the earlier of the "covered until" mark and the newest stored event minus
+/// [`SAFETY_MARGIN`]; with neither, [`FIRST_RUN_SPAN`] before `now`.
 pub fn gap_start(resume_from: Option<i64>, newest_event: Option<i64>, now: i64) -> i64 {
     let after_newest = newest_event.map(|t| t - SAFETY_MARGIN.as_millis() as i64);
     let first_run = now - FIRST_RUN_SPAN.as_millis() as i64;
@@ -127,6 +133,8 @@ pub enum BackfillError {
     Store(#[from] StoreError),
     #[error("Kisi could not collect the events from {from} to {until} (the event set failed {tries} times)")]
     SetFailed { from: String, until: String, tries: u32 },
+    #[error("Kisi was still preparing the events from {from} to {until} after {polls} checks; the next catch-up tries again")]
+    SetStuck { from: String, until: String, polls: u32 },
     #[error("--since must be before --until")]
     EmptyRange,
 }
@@ -153,7 +161,8 @@ pub fn pending_range(store: &Store, now: i64) -> Result<(i64, i64), StoreError> 
 
 /// Fetches every event created in `[from, until)` and stores the new ones. `progress` is called after
 /// every page. Safe to interrupt (drop the future) at any point: nothing acknowledged is lost and the
-/// next run resumes where this one was.
+/// next run resumes where this one was. A mark earlier than `from` (an older gap this run does not
+/// cover, e.g. a manual `--since`) is left alone.
 pub async fn run(
     client: &Client,
     store: &Store,
@@ -166,7 +175,7 @@ pub async fn run(
         return Err(BackfillError::EmptyRange);
     }
     let mut report = Report { from, until, ..Report::default() };
-    store.set_meta(RESUME_KEY, Some(from.to_string())).await?;
+    store.change_meta(RESUME_KEY, MetaChange::LowerTo(from)).await?;
     let windows = plan(from, until);
     let total_span = (until - from) as f64;
     for (done_before, window) in windows.iter().scan(0i64, |done, w| {
@@ -216,9 +225,8 @@ pub async fn run(
         if let Some(last) = storing.take() {
             count_stored(&mut report, last).await?;
         }
-        store.set_meta(RESUME_KEY, Some(window.until.to_string())).await?;
+        store.change_meta(RESUME_KEY, MetaChange::AdvanceWithin { from: window.from, to: window.until }).await?;
     }
-    store.set_meta(RESUME_KEY, None).await?;
     progress(&Progress { fetched: report.fetched, stored: report.stored, estimated_total: Some(report.fetched) });
     Ok(report)
 }
@@ -254,7 +262,16 @@ impl Pages {
         loop {
             tries += 1;
             let mut set = client.create_event_set(window.from, window.until).await?;
+            let mut polls = 0;
             while set.status == EventSetStatus::InProgress {
+                polls += 1;
+                if polls > MAX_POLLS {
+                    return Err(BackfillError::SetStuck {
+                        from: crate::kisi::rfc3339(window.from),
+                        until: crate::kisi::rfc3339(window.until),
+                        polls: MAX_POLLS,
+                    });
+                }
                 tokio::time::sleep(options.poll_every).await;
                 set = client.event_set(set.id, None, options.page_size).await?;
             }

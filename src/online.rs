@@ -114,9 +114,22 @@ struct Shared {
     catch_up: Notify,
     check_health: Notify,
     notices: mpsc::UnboundedSender<Notice>,
+    /// Held while pointing Kisi's webhook at the tunnel, so the tunnel follower and the health check
+    /// never both see the old address and both change it.
+    following: tokio::sync::Mutex<()>,
 }
 
 impl Shared {
+    /// Points the webhook at `webhook` unless it already is; `Ok(true)` when it was changed.
+    async fn follow(&self, client: &Client, id: i64, webhook: &str) -> Result<bool, KisiError> {
+        let _one_at_a_time = self.following.lock().await;
+        let changed = integration::follow_url(client, id, webhook).await?;
+        if changed {
+            self.notify(Notice::UrlFollowed(webhook.to_owned()));
+        }
+        Ok(changed)
+    }
+
     fn integration(&self) -> Option<i64> {
         *self.integration_id.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -171,6 +184,7 @@ impl Online {
             catch_up: Notify::new(),
             check_health: Notify::new(),
             notices: notices_tx,
+            following: tokio::sync::Mutex::new(()),
         });
         let mut tasks = vec![tokio::spawn(backfills(Arc::clone(&shared), store, config.backfill.clone()))];
         if shared.kisi.is_some() {
@@ -225,6 +239,16 @@ impl Online {
     }
 }
 
+impl Drop for Online {
+    /// Dropped without `stop` (replaced by a newer one): its tasks end with it rather than run on twice.
+    /// (A dropped tunnel closes itself: its stop channel's sender goes with it.)
+    fn drop(&mut self) {
+        for task in self.tasks.drain(..) {
+            task.abort();
+        }
+    }
+}
+
 /// Mirrors the tunnel's status; when it comes online with a URL Kisi does not have, points the webhook
 /// there; when it comes back after an outage, catches up.
 async fn follow_tunnel(shared: Arc<Shared>, mut tunnel: watch::Receiver<TunnelStatus>) {
@@ -241,10 +265,17 @@ async fn follow_tunnel(shared: Arc<Shared>, mut tunnel: watch::Receiver<TunnelSt
             TunnelStatus::Online { url } => {
                 if let (Some(client), Some(id)) = (&shared.kisi, shared.integration()) {
                     match integration::webhook_url(url) {
-                        Ok(webhook) => match integration::follow_url(client, id, &webhook).await {
-                            Ok(true) => shared.notify(Notice::UrlFollowed(webhook)),
-                            Ok(false) => {}
-                            Err(e) => shared.notify(Notice::Problem(format!("could not update the Kisi webhook: {e}"))),
+                        Ok(webhook) => match shared.follow(client, id, &webhook).await {
+                            Ok(_) => {}
+                            Err(e) => {
+                                shared.notify(Notice::Problem(format!("could not update the Kisi webhook: {e}")));
+                                // The health check compares the addresses and tries again.
+                                let again = Arc::clone(&shared);
+                                tokio::spawn(async move {
+                                    tokio::time::sleep(Duration::from_secs(30)).await;
+                                    again.check_health.notify_one();
+                                });
+                            }
                         },
                         Err(e) => tracing::warn!("tunnel URL unusable: {e}"),
                     }
@@ -303,6 +334,17 @@ async fn health_checks(shared: Arc<Shared>, every: Duration) {
     loop {
         if let (Some(client), Some(id)) = (&shared.kisi, shared.integration()) {
             let kisi = match integration::health(client, id).await {
+                Ok(Health::Enabled { url }) if pointed_elsewhere(&shared, url.as_deref()).is_some() => {
+                    // Kisi calls an old address (the tunnel's changed and following it failed): fix it.
+                    let webhook = pointed_elsewhere(&shared, url.as_deref()).unwrap_or_default();
+                    match shared.follow(client, id, &webhook).await {
+                        Ok(_) => KisiStatus::Checked {
+                            description: Health::Enabled { url: None }.describe(),
+                            health: Health::Enabled { url: Some(webhook) },
+                        },
+                        Err(e) => KisiStatus::Trouble { reason: format!("Kisi still calls an old address: {e}") },
+                    }
+                }
                 Ok(health) => {
                     let healthy = matches!(health, Health::Enabled { .. });
                     if was_healthy && !healthy {
@@ -320,6 +362,14 @@ async fn health_checks(shared: Arc<Shared>, every: Duration) {
             _ = shared.check_health.notified() => {}
         }
     }
+}
+
+/// The webhook URL Kisi should call now, when the tunnel is online and Kisi's (`current`) differs.
+fn pointed_elsewhere(shared: &Shared, current: Option<&str>) -> Option<String> {
+    let status = shared.status.borrow();
+    let url = status.tunnel.url()?;
+    let webhook = integration::webhook_url(url).ok()?;
+    (current != Some(webhook.as_str())).then_some(webhook)
 }
 
 /// Notices that the machine slept (the wall clock ran on while the monotonic clock stood) and catches up.
@@ -377,10 +427,12 @@ pub async fn set_up_kisi(
     let key_text = from_env.or_else(|| new_key.clone()).unwrap_or_default();
     let outcome = integration::set_up(client, settings.kisi.integration_id, &webhook, &key_text).await?;
     if let Some(new_key) = &new_key {
-        secrets.set(Secret::SigningKey, new_key)?;
+        // The running receiver first (it cannot fail), so Kisi's next delivery is accepted even if
+        // saving the key fails; the error then says to run setup again before the next start.
         if let Some(slot) = key {
             slot.set(SigningKey::new(new_key));
         }
+        secrets.set(Secret::SigningKey, new_key)?;
     }
     settings.kisi.integration_id = Some(outcome.integration_id);
     settings.save(settings_path)?;

@@ -111,7 +111,7 @@ pub fn watch_silence(app: AppHandle) {
             if state.with_receiver(|_| ()).is_none() {
                 continue;
             }
-            let Ok(last) = state.read(|r| r.last_received_at()) else { continue };
+            let Ok(last) = state.read(|r| r.last_webhook_at()) else { continue };
             let settings = state.policy.lock().unwrap_or_else(|p| p.into_inner()).settings().clone();
             let Some(warning) = doorwatch::alert::silence_warning(&settings, last, &chrono::Local::now()) else {
                 continue;

@@ -106,6 +106,7 @@ fn initial_state() -> AppState {
         paths: Paths { db, settings: settings_path, config_dir: config_dir.clone() },
         receiver: Mutex::new(None),
         online: Mutex::new(None),
+        online_generation: Default::default(),
         receiver_error: Mutex::new(None),
         settings_error,
         reader: Mutex::new(None),
@@ -166,13 +167,19 @@ fn start_receiver(app: &AppHandle) {
 /// secrets. Asynchronous, so it can be called from the main thread and from IPC commands alike (a
 /// command already runs on the async runtime, where blocking on it would panic).
 pub(crate) fn restart_online(app: &AppHandle) {
-    let old = app.state::<AppState>().online.lock().unwrap_or_else(|p| p.into_inner()).take();
+    use std::sync::atomic::Ordering;
+    let state = app.state::<AppState>();
+    let generation = state.online_generation.fetch_add(1, Ordering::SeqCst) + 1;
+    let old = state.online.lock().unwrap_or_else(|p| p.into_inner()).take();
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         if let Some(old) = old {
             old.stop().await;
         }
         let state = app.state::<AppState>();
+        if state.online_generation.load(Ordering::SeqCst) != generation {
+            return; // a later restart is on its way and will start the upkeep
+        }
         let settings = state.settings.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let config = match OnlineConfig::resolve(&settings, &state.secrets) {
             Ok(config) => config,
@@ -184,7 +191,14 @@ pub(crate) fn restart_online(app: &AppHandle) {
         let Some((store, key)) = state.with_receiver(|r| (r.store().clone(), r.key_slot())) else { return };
         let (online, notices) = Online::start(config, store, key);
         let status = online.status();
-        *state.online.lock().unwrap_or_else(|p| p.into_inner()) = Some(online);
+        {
+            let mut slot = state.online.lock().unwrap_or_else(|p| p.into_inner());
+            if state.online_generation.load(Ordering::SeqCst) != generation {
+                return; // superseded meanwhile: `online` is dropped, which ends its tasks
+            }
+            // Whatever another restart left here ends when dropped.
+            *slot = Some(online);
+        }
         alerts::show_online(app.clone(), status, notices);
         tray::refresh(&app);
     });

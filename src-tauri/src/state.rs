@@ -23,6 +23,8 @@ pub struct AppState {
     pub receiver: Mutex<Option<Receiver>>,
     /// The tunnel and Kisi upkeep, while the receiver runs.
     pub online: Mutex<Option<Online>>,
+    /// Counts restarts of the upkeep, so that of two quick restarts only the later one's result stays.
+    pub online_generation: std::sync::atomic::AtomicU64,
     /// Why the receiver is not running, when it is not.
     pub receiver_error: Mutex<Option<String>>,
     /// Why the settings file could not be read (the defaults are in use meanwhile).

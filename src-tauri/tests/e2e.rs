@@ -42,12 +42,16 @@ fn chrono_now() -> String {
     )
 }
 
+/// One real desktop at a time: two WebKit windows on two cores under Xvfb make each other hang.
+static ONE_DESKTOP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn rows(c: &Client, uuid: &str) -> usize {
     c.find_all(Locator::Css(&format!("[data-testid=timeline-row][data-uuid='{uuid}']"))).await.unwrap().len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_unlock_appears_live_and_notifies_once_and_the_tray_app_keeps_receiving() {
+    let _one = ONE_DESKTOP.lock().await;
     let desktop = Desktop::start();
     let c = desktop.open_app().await;
     let status =
@@ -179,6 +183,7 @@ mod fake_kisi;
 /// Settings creates the webhook for the public URL, signed with the key the receiver checks.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_nights_events_are_fetched_at_start_and_connect_to_kisi_sets_up_the_webhook() {
+    let _one = ONE_DESKTOP.lock().await;
     let fake = fake_kisi::FakeKisi::start("e2e-kisi-key").await;
     fake.set_polls_before_finished(1);
     let now = chrono::Utc::now();

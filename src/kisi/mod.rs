@@ -281,6 +281,9 @@ impl Client {
         doing: &str,
     ) -> Result<Vec<u8>, KisiError> {
         let creates_event_set = method == Method::POST && path == "/event_sets";
+        // A create that timed out may have happened at Kisi: trying again could make a second
+        // integration. It is reported instead; setup run again finds the first by its name.
+        let safe_to_repeat = !(method == Method::POST && path == "/integrations");
         let mut rate_limited = 0;
         let mut unavailable = 0;
         loop {
@@ -310,7 +313,7 @@ impl Client {
                 Ok(answer) => answer,
                 Err(reason) => {
                     unavailable += 1;
-                    if unavailable >= UNAVAILABLE_TRIES {
+                    if unavailable >= UNAVAILABLE_TRIES || !safe_to_repeat {
                         return Err(KisiError::Unreachable { base: self.base.clone(), reason });
                     }
                     tracing::debug!(%reason, attempt = unavailable, "Kisi request failed; retrying");
@@ -333,7 +336,7 @@ impl Client {
                 }
                 s if s.is_server_error() => {
                     unavailable += 1;
-                    if unavailable >= UNAVAILABLE_TRIES {
+                    if unavailable >= UNAVAILABLE_TRIES || !safe_to_repeat {
                         return Err(KisiError::Unavailable(format!("HTTP {}", s.as_u16())));
                     }
                     tokio::time::sleep(backoff(unavailable)).await;

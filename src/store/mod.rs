@@ -90,6 +90,20 @@ fn ser_time<S: serde::Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format_time(*ms))
 }
 
+/// A change to a `meta` entry, decided inside the writer's transaction (so it cannot race another).
+#[derive(Debug, Clone)]
+pub enum MetaChange {
+    Set(String),
+    Remove,
+    /// Sets a time (Unix ms) unless the entry already holds an earlier one.
+    LowerTo(i64),
+    /// Moves a time forward to `to`, but only if it is in `[from, to)` now.
+    AdvanceWithin {
+        from: i64,
+        to: i64,
+    },
+}
+
 /// One event on its way into the store.
 #[derive(Debug, Clone)]
 pub struct Delivery {
@@ -277,11 +291,11 @@ impl Store {
         Ok(outcomes)
     }
 
-    /// Sets (or with `None` removes) a small fact kept with the events, once it is committed.
-    pub async fn set_meta(&self, key: &str, value: Option<String>) -> Result<(), StoreError> {
+    /// Changes a small fact kept with the events, once it is committed.
+    pub async fn change_meta(&self, key: &str, change: MetaChange) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
         let jobs = self.inner.jobs.as_ref().ok_or(StoreError::Closed)?;
-        jobs.send(writer::Job::Meta { key: key.to_owned(), value, reply }).await.map_err(|_| StoreError::Closed)?;
+        jobs.send(writer::Job::Meta { key: key.to_owned(), change, reply }).await.map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
 

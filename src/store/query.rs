@@ -255,6 +255,16 @@ impl Reader {
             .optional()?)
     }
 
+    /// When the last webhook delivery was stored (backfilled events do not count: they say nothing
+    /// about whether webhooks still arrive).
+    pub fn last_webhook_at(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT received_at FROM events WHERE source = 'webhook' ORDER BY id DESC LIMIT 1")?
+            .query_row([], |r| r.get(0))
+            .optional()?)
+    }
+
     /// The time of the newest event (its own `created_at`): where a backfill starts looking.
     pub fn newest_event_time(&self) -> Result<Option<i64>, StoreError> {
         Ok(self.conn.prepare_cached("SELECT max(created_at) FROM events")?.query_row([], |r| r.get(0))?)

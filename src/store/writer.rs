@@ -11,7 +11,7 @@ use std::sync::Arc;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use super::{Delivery, Ingested, Rejection, StoreError, StoredEvent};
+use super::{Delivery, Ingested, MetaChange, Rejection, StoreError, StoredEvent};
 use crate::event::Source;
 
 /// The most deliveries one transaction takes; more wait for the next one.
@@ -25,10 +25,10 @@ pub(super) enum Job {
         reply: oneshot::Sender<Result<Ingested, StoreError>>,
     },
     Reject(Rejection),
-    /// Sets (or, with `None`, removes) a `meta` entry.
+    /// Changes a `meta` entry.
     Meta {
         key: String,
-        value: Option<String>,
+        change: MetaChange,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
     /// Deletes up to `limit` of the oldest events created before `before` (retention).
@@ -185,14 +185,26 @@ fn write(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<Vec<Outcome>>
                         Ingested::Duplicate { id, uuid: e.uuid.clone(), duplicates }
                     }));
                 }
-                Job::Meta { key, value, .. } => {
-                    match value {
-                        Some(value) => tx.execute(
+                Job::Meta { key, change, .. } => {
+                    match change {
+                        MetaChange::Set(value) => tx.execute(
                             "INSERT INTO meta (key, value) VALUES (?1, ?2)
                              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                             params![key, value],
                         )?,
-                        None => tx.execute("DELETE FROM meta WHERE key = ?1", params![key])?,
+                        MetaChange::Remove => tx.execute("DELETE FROM meta WHERE key = ?1", params![key])?,
+                        MetaChange::LowerTo(t) => tx.execute(
+                            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                             ON CONFLICT (key) DO UPDATE SET value =
+                               CASE WHEN CAST(excluded.value AS INTEGER) < CAST(meta.value AS INTEGER)
+                                    THEN excluded.value ELSE meta.value END",
+                            params![key, t.to_string()],
+                        )?,
+                        MetaChange::AdvanceWithin { from, to } => tx.execute(
+                            "UPDATE meta SET value = ?3
+                             WHERE key = ?1 AND CAST(value AS INTEGER) >= ?2 AND CAST(value AS INTEGER) < ?4",
+                            params![key, from, to.to_string(), to],
+                        )?,
                     };
                     outcomes.push(Outcome::Done);
                 }
