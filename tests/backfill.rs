@@ -222,14 +222,20 @@ async fn a_refused_api_key_stops_the_backfill_with_a_clear_error_and_stores_noth
     receiver.stop().await;
 }
 
-#[tokio::test]
-async fn an_outage_after_the_last_backfill_is_fetched_even_when_webhooks_arrived_since() {
+/// A fake Kisi whose event sets are ready at once, a receiver on a fresh store, and a client.
+async fn quick_kisi_and_receiver() -> (FakeKisi, tempfile::TempDir, Receiver, Client) {
     let fake = FakeKisi::start(API_KEY).await;
     fake.set_polls_before_finished(0);
     let dir = tempfile::tempdir().unwrap();
     let receiver = receiver(dir.path()).await;
-    let store = receiver.store().clone();
     let client = Client::new(&fake.base_url, ApiKey::new(API_KEY).unwrap());
+    (fake, dir, receiver, client)
+}
+
+#[tokio::test]
+async fn an_outage_after_the_last_backfill_is_fetched_even_when_webhooks_arrived_since() {
+    let (fake, _dir, receiver, client) = quick_kisi_and_receiver().await;
+    let store = receiver.store().clone();
     let now = Utc::now();
     let minutes = |m: i64| now - chrono::Duration::minutes(m);
 
@@ -257,12 +263,8 @@ async fn an_outage_after_the_last_backfill_is_fetched_even_when_webhooks_arrived
 
 #[tokio::test]
 async fn a_manual_backfill_of_a_recent_range_keeps_an_older_gap_to_fetch() {
-    let fake = FakeKisi::start(API_KEY).await;
-    fake.set_polls_before_finished(0);
-    let dir = tempfile::tempdir().unwrap();
-    let receiver = receiver(dir.path()).await;
+    let (_fake, _dir, receiver, client) = quick_kisi_and_receiver().await;
     let store = receiver.store().clone();
-    let client = Client::new(&fake.base_url, ApiKey::new(API_KEY).unwrap());
     let now = Utc::now().timestamp_millis();
     let hour = 3_600_000;
     // Covered until 10 hours ago; then someone fetches only the last hour by hand.
