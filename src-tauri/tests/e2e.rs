@@ -219,6 +219,33 @@ async fn the_nights_events_are_fetched_at_start_and_connect_to_kisi_sets_up_the_
     });
     assert_eq!(desktop.notifications_with("Server room"), 0, "old events do not alert one by one");
 
+    // A row opens its details: how it arrived, and Kisi's raw JSON.
+    c.find(Locator::Css("[data-testid=timeline-row][data-uuid='night-03']")).await.unwrap().click().await.unwrap();
+    let detail = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[data-testid=event-detail]"))
+        .await
+        .unwrap();
+    let text = detail.text().await.unwrap();
+    assert!(text.contains("Server room") && text.contains("Backfill") && text.contains("Night Owl"), "{text}");
+    let raw = c.find(Locator::Css("[data-testid=raw-json]")).await.unwrap().text().await.unwrap();
+    assert!(raw.contains("\"uuid\": \"night-03\""), "{raw}");
+
+    // Scrolled down to read older events, a new one does not move the page: a pill says it came.
+    c.execute("document.querySelector('.timeline').scrollTop = 10000; return null;", vec![]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (code, _) = post(&desktop.webhook(), &unlock("e2e-live-while-reading", "Ada Lovelace", true)).await;
+    assert_eq!(code, 200);
+    let pill = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[data-testid=new-events-pill]"))
+        .await
+        .unwrap();
+    assert!(pill.text().await.unwrap().contains("1 new event"));
+    pill.click().await.unwrap();
+
     c.find(Locator::Css("[data-testid=open-settings]")).await.unwrap().click().await.unwrap();
     let connect = c
         .wait()
