@@ -17,6 +17,7 @@ fn main() {
         "connect_kisi",
         "re_enable_webhook",
         "catch_up",
+        "export_csv",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),

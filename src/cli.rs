@@ -526,16 +526,8 @@ fn export_command(db: &Path, args: ExportArgs) -> CliResult {
             export::export(&reader, &filter, format, std::io::stdout().lock()).map_err(|e| e.to_string())?;
         }
         Some(path) => {
-            // Written to a fresh private file next to the target and renamed into place, so a failed export
-            // never leaves half a file where a good one was (and the partial file is removed).
-            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            let mut tmp = tempfile::Builder::new()
-                .prefix(".doorwatch-export-")
-                .tempfile_in(dir)
-                .map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
-            let n = export::export(&reader, &filter, format, tmp.as_file_mut()).map_err(|e| e.to_string())?;
-            tmp.as_file().sync_all().map_err(|e| e.to_string())?;
-            tmp.persist(path).map_err(|e| format!("cannot write {}: {}", path.display(), e.error))?;
+            let n = export::to_file(&reader, &filter, format, path)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             eprintln!("Exported {n} events to {}", path.display());
         }
     }

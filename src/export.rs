@@ -22,6 +22,23 @@ pub enum ExportError {
     Csv(#[from] csv::Error),
 }
 
+/// Writes the export to `path` through a fresh owner-only file beside it, renamed into place once
+/// complete and synced: a failed export never leaves half a file where a good one was (the partial
+/// file is removed). Returns how many events were written.
+pub fn to_file(
+    reader: &Reader,
+    filter: &EventFilter,
+    format: Format,
+    path: &std::path::Path,
+) -> Result<u64, ExportError> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::Builder::new().prefix(".doorwatch-export-").tempfile_in(dir)?;
+    let n = export(reader, filter, format, tmp.as_file_mut())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| ExportError::Io(e.error))?;
+    Ok(n)
+}
+
 /// The CSV columns, in order.
 pub const CSV_HEADER: [&str; 18] = [
     "created_at",

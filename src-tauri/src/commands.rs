@@ -178,3 +178,42 @@ pub async fn catch_up(state: State<'_, AppState>) -> CommandResult<()> {
         .flatten()
         .ok_or_else(|| CommandError::new("no_api_key", "Catching up needs your Kisi API key."))
 }
+
+/// "Export CSV": asks where to save (the system's save dialog), then writes the events of the current
+/// filter there through the core's export. `None` when the dialog was cancelled.
+/// `DOORWATCH_SAVE_AS` names the file instead of asking (for the end-to-end tests, which cannot click in
+/// a native dialog).
+#[tauri::command]
+pub async fn export_csv(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    filter: EventFilter,
+) -> CommandResult<Option<String>> {
+    let path = match std::env::var_os("DOORWATCH_SAVE_AS").filter(|p| !p.is_empty()) {
+        Some(path) => Some(std::path::PathBuf::from(path)),
+        None => {
+            use tauri_plugin_dialog::DialogExt;
+            let (chosen, answer) = tokio::sync::oneshot::channel();
+            app.dialog()
+                .file()
+                .set_title("Export door events")
+                .add_filter("CSV (spreadsheets)", &["csv"])
+                .set_file_name(format!("door-events-{}.csv", chrono::Local::now().format("%Y-%m-%d")))
+                .save_file(move |path| {
+                    let _ = chosen.send(path);
+                });
+            answer.await.ok().flatten().and_then(|p| p.into_path().ok())
+        }
+    };
+    let Some(path) = path else { return Ok(None) };
+    let db = state.paths.db.clone();
+    let target = path.clone();
+    let written = tokio::task::spawn_blocking(move || {
+        let reader = doorwatch::store::Reader::open(&db)?;
+        doorwatch::export::to_file(&reader, &filter, doorwatch::export::Format::Csv, &target)
+    })
+    .await
+    .map_err(|e| CommandError::new("export", e.to_string()))?
+    .map_err(|e| CommandError::new("export", format!("Cannot write {}: {e}", path.display())))?;
+    Ok(Some(format!("Exported {written} events to {}", path.display())))
+}

@@ -40,6 +40,7 @@ pub fn run() {
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| windows::show_main(app)))
         .plugin(tauri_plugin_autostart::init(MacosLauncher::LaunchAgent, Some(vec![HIDDEN])))
         .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_dialog::init())
         .manage(state)
         .invoke_handler(tauri::generate_handler![
             commands::list_events,
@@ -57,6 +58,7 @@ pub fn run() {
             commands::connect_kisi,
             commands::re_enable_webhook,
             commands::catch_up,
+            commands::export_csv,
         ])
         .on_window_event(windows::on_event)
         .setup(move |app| {

@@ -194,10 +194,14 @@ async fn the_nights_events_are_fetched_at_start_and_connect_to_kisi_sets_up_the_
     }));
     // An address where no ngrok answers: the tunnel's offline path, never ngrok's servers.
     let no_ngrok = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    // Where "Export CSV" saves (a native save dialog cannot be clicked through WebDriver).
+    let exports = tempfile::tempdir().unwrap();
+    let csv = exports.path().join("failed.csv");
     let desktop = Desktop::start_with(&[
         ("KISI_API_KEY", "e2e-kisi-key"),
         ("KISI_API_BASE", &fake.base_url),
         ("DOORWATCH_NGROK_SERVER", &no_ngrok),
+        ("DOORWATCH_SAVE_AS", csv.to_str().unwrap()),
     ]);
     std::fs::create_dir_all(desktop.config_dir()).unwrap();
     std::fs::write(desktop.config_dir().join("settings.toml"), "[tunnel]\npublic_url = \"https://door.example\"\n")
@@ -245,6 +249,21 @@ async fn the_nights_events_are_fetched_at_start_and_connect_to_kisi_sets_up_the_
         .unwrap();
     assert!(pill.text().await.unwrap().contains("1 new event"));
     pill.click().await.unwrap();
+
+    // "Failed only", then Export CSV: the file holds exactly the three refusals.
+    c.find(Locator::Css("[data-testid=filter-failed]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("[data-testid=export-csv]")).await.unwrap().click().await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath("//p[contains(., 'Exported 3 events to')]"))
+        .await
+        .unwrap();
+    let exported = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = exported.lines().collect();
+    assert_eq!(lines.len(), 4, "{exported}");
+    assert!(lines[0].starts_with("created_at,door,actor,outcome"), "{exported}");
+    assert!(lines[1..].iter().all(|l| l.contains("Server room") && l.contains("Night Owl")), "{exported}");
+    c.find(Locator::Css("[data-testid=filter-all]")).await.unwrap().click().await.unwrap();
 
     c.find(Locator::Css("[data-testid=open-settings]")).await.unwrap().click().await.unwrap();
     let connect = c

@@ -23,6 +23,8 @@ export interface Host {
   connectKisi(): Promise<SetupOutcome>;
   reEnableWebhook(): Promise<void>;
   catchUp(): Promise<void>;
+  /** Asks where to save, then writes the events of `filter` as CSV; null when cancelled. */
+  exportCsv(filter: EventFilter): Promise<string | null>;
   /** The tray's "Settings…" and a notification's "Open" ask the window to show something. */
   onRequest(handler: (r: { settings: true } | { event: string }) => void): Promise<void>;
 }
@@ -47,6 +49,7 @@ export const tauriHost: Host = {
   connectKisi: () => invoke('connect_kisi'),
   reEnableWebhook: () => invoke('re_enable_webhook'),
   catchUp: () => invoke('catch_up'),
+  exportCsv: (filter) => invoke('export_csv', { filter }),
   async onRequest(handler) {
     await listen('open-settings', () => handler({ settings: true }));
     await listen<string>('show-event', (e) => handler({ event: e.payload }));
