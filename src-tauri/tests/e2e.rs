@@ -265,6 +265,25 @@ async fn the_nights_events_are_fetched_at_start_and_connect_to_kisi_sets_up_the_
     assert!(lines[1..].iter().all(|l| l.contains("Server room") && l.contains("Night Owl")), "{exported}");
     c.find(Locator::Css("[data-testid=filter-all]")).await.unwrap().click().await.unwrap();
 
+    // One door: only its events, said in the summary line, cleared in one click.
+    c.find(Locator::Css("[data-testid=more-filters]")).await.unwrap().click().await.unwrap();
+    let door = c.wait().for_element(Locator::Css("[data-testid=filter-door]")).await.unwrap();
+    door.send_keys("Main Entrance\u{E007}").await.unwrap(); // U+E007: WebDriver's Enter key
+    let start = Instant::now();
+    while c.find_all(Locator::Css("[data-testid=timeline-row]")).await.unwrap().len() != 1 {
+        assert!(start.elapsed() < Duration::from_secs(10), "the door filter never narrowed the list to one row");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(rows(&c, "e2e-live-while-reading").await, 1);
+    let summary = c.find(Locator::Css("[data-testid=filter-summary]")).await.unwrap().text().await.unwrap();
+    assert!(summary.contains("door “Main Entrance”"), "{summary}");
+    c.find(Locator::Css("[data-testid=clear-filters]")).await.unwrap().click().await.unwrap();
+    let start = Instant::now();
+    while c.find_all(Locator::Css("[data-testid=timeline-row]")).await.unwrap().len() != 26 {
+        assert!(start.elapsed() < Duration::from_secs(10), "clearing the filters did not bring every row back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
     c.find(Locator::Css("[data-testid=open-settings]")).await.unwrap().click().await.unwrap();
     let connect = c
         .wait()
