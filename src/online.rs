@@ -26,6 +26,10 @@ use crate::tunnel::{Tunnel, TunnelConfig, TunnelStatus};
 
 /// How often the wall clock is compared with the monotonic clock to notice a sleep.
 const WAKE_CHECK: Duration = Duration::from_secs(15);
+/// A backfill that failed because Kisi could not be reached is tried again after this, this many times
+/// in a row.
+const BACKFILL_RETRY_AFTER: Duration = Duration::from_secs(20);
+const BACKFILL_RETRIES: u32 = 10;
 
 /// Everything the status bar and tray say about reachability.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -81,6 +85,9 @@ pub struct OnlineConfig {
     pub backfill: backfill::Options,
     /// Run a backfill as soon as it starts (the app and `serve` do; tests may not).
     pub backfill_on_start: bool,
+    /// A backfill that failed because Kisi could not be reached is tried again after this (up to
+    /// ten times in a row).
+    pub backfill_retry_after: Duration,
 }
 
 impl OnlineConfig {
@@ -95,6 +102,7 @@ impl OnlineConfig {
             health_every: Duration::from_secs(u64::from(settings.kisi.health_check_minutes.max(1)) * 60),
             backfill: backfill::Options::default(),
             backfill_on_start: true,
+            backfill_retry_after: BACKFILL_RETRY_AFTER,
         })
     }
 }
@@ -186,7 +194,12 @@ impl Online {
             notices: notices_tx,
             following: tokio::sync::Mutex::new(()),
         });
-        let mut tasks = vec![tokio::spawn(backfills(Arc::clone(&shared), store, config.backfill.clone()))];
+        let mut tasks = vec![tokio::spawn(backfills(
+            Arc::clone(&shared),
+            store,
+            config.backfill.clone(),
+            config.backfill_retry_after,
+        ))];
         if shared.kisi.is_some() {
             tasks.push(tokio::spawn(health_checks(Arc::clone(&shared), config.health_every)));
             tasks.push(tokio::spawn(wake_watch(Arc::clone(&shared))));
@@ -295,7 +308,8 @@ async fn follow_tunnel(shared: Arc<Shared>, mut tunnel: watch::Receiver<TunnelSt
 }
 
 /// Runs backfills one at a time, whenever asked; asks made during a run are served by one more run.
-async fn backfills(shared: Arc<Shared>, store: Store, options: backfill::Options) {
+async fn backfills(shared: Arc<Shared>, store: Store, options: backfill::Options, retry_after: Duration) {
+    let mut retries = 0;
     loop {
         shared.catch_up.notified().await;
         let Some(client) = shared.kisi.clone() else { continue };
@@ -323,8 +337,21 @@ async fn backfills(shared: Arc<Shared>, store: Store, options: backfill::Options
             Err(e) => {
                 tracing::warn!(error = %e, "backfill failed");
                 shared.notify(Notice::Problem(format!("catching up failed: {e}")));
+                // Just woken, the network is often not back yet: try again shortly rather than
+                // waiting for the next wake or reconnection.
+                let transient = matches!(&e, backfill::BackfillError::Kisi(k) if k.is_transient());
+                if transient && retries < BACKFILL_RETRIES {
+                    retries += 1;
+                    let again = Arc::clone(&shared);
+                    tokio::spawn(async move {
+                        tokio::time::sleep(retry_after).await;
+                        again.catch_up.notify_one();
+                    });
+                    continue;
+                }
             }
         }
+        retries = 0;
     }
 }
 

@@ -308,6 +308,7 @@ fn online_config(fake: &FakeKisi, id: i64) -> OnlineConfig {
         health_every: Duration::from_secs(3600),
         backfill: doorwatch::backfill::Options { poll_every: Duration::from_millis(50), ..Default::default() },
         backfill_on_start: false,
+        backfill_retry_after: Duration::from_millis(200),
     }
 }
 
@@ -380,4 +381,39 @@ async fn the_command_line_sets_up_checks_and_backfills() {
     assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("Fetched 30 events from Kisi: 30 new, 0 already stored."), "{stdout}");
     assert!(stdout.contains("While you were away: 3 failed unlocks"), "{stdout}");
+}
+
+#[tokio::test]
+async fn a_backfill_that_cannot_reach_kisi_just_after_waking_is_tried_again() {
+    let fake = FakeKisi::start(API_KEY).await;
+    fake.set_polls_before_finished(0);
+    fake.add_events([fake_kisi::event(
+        "9f000000-0000-4000-8000-000000000001",
+        chrono::Utc::now() - chrono::Duration::minutes(20),
+        false,
+        "Back door",
+        Some("Eve"),
+    )]);
+    let config = Config::new();
+    let receiver = receiver(config.dir.path(), None).await;
+    // The network is not back yet: the first attempt's requests all fail.
+    fake.misbehave(Misbehave::DropConnection, 5);
+    let online_config = OnlineConfig { backfill_on_start: true, integration_id: None, ..online_config(&fake, 0) };
+    let (online, mut notices) = Online::with_tunnel_status(
+        online_config,
+        receiver.store().clone(),
+        tokio::sync::watch::channel(TunnelStatus::Off).1,
+    );
+    let mut summary = None;
+    while summary.is_none() {
+        match tokio::time::timeout(Duration::from_secs(30), notices.recv()).await.unwrap().unwrap() {
+            Notice::WhileAway(text) => summary = Some(text),
+            Notice::Problem(text) => assert!(text.contains("catching up failed"), "{text}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(summary.unwrap(), "While you were away: 1 failed unlock");
+    assert_eq!(receiver.store().reader().unwrap().count().unwrap(), 1);
+    online.stop().await;
+    receiver.stop().await;
 }
