@@ -5,7 +5,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run serve test lint unit ui bench bench-core bench-desktop soak fuzz icons setup-core setup-desktop setup-test setup-bench setup-fuzz clean
+.PHONY: run serve test lint unit ui bindings bench bench-core bench-desktop soak fuzz icons setup-core setup-desktop setup-test setup-bench setup-fuzz clean
 
 ## run: build the timeline UI and start the desktop app (tray icon + window)
 run: setup-desktop ui
@@ -31,6 +31,10 @@ ui: ui/node_modules/.package-lock.json
 
 ui/node_modules/.package-lock.json: ui/package.json ui/package-lock.json
 	cd ui && npm ci --no-audit --no-fund
+
+## bindings: regenerate ui/src/bindings (the UI's TypeScript types) from the Rust types that cross IPC
+bindings: setup-desktop
+	UPDATE_BINDINGS=1 $(CARGO) test --locked -p doorwatch-desktop --test ui_bindings
 
 ## bench: every benchmark, each against a baseline measured in the same run (see BENCHMARKS.md)
 bench: bench-core bench-desktop

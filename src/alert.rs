@@ -18,7 +18,7 @@ use crate::event::EventKind;
 use crate::store::StoredEvent;
 
 /// Which events alert, and the noise controls. Part of the settings file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS, Deserialize)]
 #[serde(default)]
 pub struct AlertSettings {
     /// Refused unlocks (`lock.unlock` with `success: false`).
@@ -33,19 +33,24 @@ pub struct AlertSettings {
     pub integration_disabled: bool,
     /// This many failures at one door within `burst_window_secs` become one updating summary.
     pub burst_threshold: u32,
+    #[ts(type = "number")]
     pub burst_window_secs: u64,
     /// No alerts between these local times ("22:00" to "07:00"), when both are set.
     #[serde(with = "clock_time")]
+    #[ts(type = "string | null")]
     pub quiet_from: Option<NaiveTime>,
     #[serde(with = "clock_time")]
+    #[ts(type = "string | null")]
     pub quiet_until: Option<NaiveTime>,
     /// No door event at all for this many minutes during opening hours is worth a look (Kisi may have
     /// stopped sending). 0 turns it off.
     pub silence_minutes: u32,
     /// Opening hours, Monday to Friday, local time, for `silence_minutes`.
     #[serde(with = "clock_time")]
+    #[ts(type = "string | null")]
     pub open_from: Option<NaiveTime>,
     #[serde(with = "clock_time")]
+    #[ts(type = "string | null")]
     pub open_until: Option<NaiveTime>,
 }
 

@@ -78,13 +78,16 @@ pub fn slept(wall_elapsed: Duration, monotonic_elapsed: Duration) -> bool {
 }
 
 /// How far a running backfill is, for "Catching up: 1,240 of ~3,000 events".
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
 pub struct Progress {
     /// Events read from Kisi so far.
+    #[ts(type = "number")]
     pub fetched: u64,
     /// Of those, new to this store.
+    #[ts(type = "number")]
     pub stored: u64,
     /// A guess at the total, from how much of the time range the pages read so far cover.
+    #[ts(type = "number | null")]
     pub estimated_total: Option<u64>,
 }
 

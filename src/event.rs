@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 /// What happened, in the terms the timeline and the alerts care about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ts_rs::TS, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     UnlockOk,
@@ -85,7 +85,7 @@ impl EventKind {
 }
 
 /// Where a stored event came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     Webhook,
@@ -120,7 +120,7 @@ pub enum ParseError {
 
 /// A Kisi event as received: every field optional, plus what Doorwatch derives from it.
 /// Serialised (for `--json`, exports and the UI) with times as RFC 3339 and `raw` as embedded JSON.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Event {
     /// Kisi's `uuid`, or `body-sha256:<hex>` for deliveries without one (see [`derived_uuid`]).
     pub uuid: String,
@@ -129,24 +129,30 @@ pub struct Event {
     pub kind: EventKind,
     pub success: Option<bool>,
     pub actor_type: Option<String>,
+    #[ts(type = "number | null")]
     pub actor_id: Option<i64>,
     pub actor_name: Option<String>,
     pub actor_email: Option<String>,
     /// `None` when the event has no actor (a door sensor, say) and is not an unlock.
     pub actor_label: Option<String>,
     pub object_type: Option<String>,
+    #[ts(type = "number | null")]
     pub object_id: Option<i64>,
     pub object_name: Option<String>,
+    #[ts(type = "number | null")]
     pub place_id: Option<i64>,
+    #[ts(type = "number | null")]
     pub organization_id: Option<i64>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     pub message: Option<String>,
     /// The event's own time in Unix milliseconds, when Kisi sent a readable one.
     #[serde(serialize_with = "ser_opt_time")]
+    #[ts(type = "string")]
     pub created_at: Option<i64>,
     /// The body exactly as delivered.
     #[serde(serialize_with = "ser_raw")]
+    #[ts(type = "unknown")]
     pub raw: Vec<u8>,
 }
 

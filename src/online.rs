@@ -32,7 +32,7 @@ const BACKFILL_RETRY_AFTER: Duration = Duration::from_secs(20);
 const BACKFILL_RETRIES: u32 = 10;
 
 /// Everything the status bar and tray say about reachability.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct OnlineStatus {
     pub tunnel: TunnelStatus,
     /// Where Kisi should send webhooks: the tunnel's URL, or the one entered for another tunnel.
@@ -42,7 +42,7 @@ pub struct OnlineStatus {
     pub catching_up: Option<Progress>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum KisiStatus {
     /// No API key: webhooks only (no setup, backfill or health check).

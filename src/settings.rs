@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::alert::AlertSettings;
 use crate::config::DEFAULT_LISTEN;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     /// Local address of the receiver (loopback only).
@@ -26,7 +26,7 @@ pub struct Settings {
 }
 
 /// How Kisi reaches this computer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS, Deserialize, Default)]
 #[serde(default)]
 pub struct TunnelSettings {
     /// The ngrok account's fixed domain, so the webhook URL survives restarts (NGROK_DOMAIN overrides).
@@ -36,10 +36,11 @@ pub struct TunnelSettings {
 }
 
 /// The Kisi API side (optional: without an API key Doorwatch works from webhooks alone).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS, Deserialize)]
 #[serde(default)]
 pub struct KisiSettings {
     /// Doorwatch's Event Webhook integration at Kisi, remembered by setup.
+    #[ts(type = "number | null")]
     pub integration_id: Option<i64>,
     /// Minutes between checks that Kisi has not switched the webhook off.
     pub health_check_minutes: u32,

@@ -6,16 +6,18 @@ use serde::Serialize;
 
 use crate::store::{KindCounts, Reader, RejectionCount, StoreError};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Status {
     /// The local webhook URL, e.g. `http://127.0.0.1:8787/webhooks/kisi`.
     pub local_url: String,
     pub receiving: bool,
     pub signature_check: bool,
     /// When the last event arrived (Unix ms).
+    #[ts(type = "number | null")]
     pub last_event_at: Option<i64>,
     pub today: KindCounts,
     pub rejections: Vec<RejectionCount>,
+    #[ts(type = "number")]
     pub events_total: i64,
 }
 

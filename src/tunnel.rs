@@ -31,7 +31,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 const MAX_PAUSE: Duration = Duration::from_secs(60);
 
 /// What the tunnel is doing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum TunnelStatus {
     /// No authtoken: the receiver is local only.
@@ -66,7 +66,7 @@ impl TunnelStatus {
 }
 
 /// Why the tunnel is offline, so the UI can offer the right fix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Problem {
     /// The authtoken is malformed or ngrok refused it: enter it again. Not retried.

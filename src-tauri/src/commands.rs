@@ -15,7 +15,7 @@ use crate::feed::FeedMessage;
 use crate::state::AppState;
 use crate::{alerts, tray};
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct PageView {
     events: Vec<StoredEvent>,
     next: Option<String>,

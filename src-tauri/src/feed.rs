@@ -13,7 +13,7 @@ use tokio::sync::broadcast::{error::RecvError, Receiver};
 use crate::state::AppState;
 
 /// What the window receives.
-#[derive(Clone, Serialize)]
+#[derive(Clone, Serialize, ts_rs::TS)]
 #[serde(untagged)]
 pub enum FeedMessage {
     Events { events: Vec<StoredEvent> },

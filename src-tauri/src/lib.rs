@@ -28,6 +28,22 @@ use tauri_plugin_autostart::{MacosLauncher, ManagerExt as _};
 use error::{CommandError, CommandResult};
 use state::{AppState, Paths};
 
+/// Writes the TypeScript declarations of every type that crosses IPC into `dir`, generated from these
+/// Rust types (ts-rs), so the window's types are never typed twice. `tests/ui_bindings.rs` keeps
+/// `ui/src/bindings/` equal to them; `make bindings` rewrites it.
+#[doc(hidden)]
+pub fn export_typescript(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
+    use ts_rs::TS;
+    state::StatusView::export_all_to(dir)?;
+    state::SettingsView::export_all_to(dir)?;
+    feed::FeedMessage::export_all_to(dir)?;
+    commands::PageView::export_all_to(dir)?;
+    error::CommandError::export_all_to(dir)?;
+    doorwatch::store::EventFilter::export_all_to(dir)?;
+    doorwatch::kisi::integration::SetupOutcome::export_all_to(dir)?;
+    Ok(())
+}
+
 /// Launched by the login item: stay in the tray.
 const HIDDEN: &str = "--hidden";
 

@@ -74,11 +74,12 @@ impl AppState {
 }
 
 /// The core's status plus what only the shell knows (alerts paused, the tray's one-line summary).
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, ts_rs::TS)]
 pub struct StatusView {
     #[serde(flatten)]
     pub status: doorwatch::status::Status,
     pub summary: String,
+    #[ts(type = "number | null")]
     pub alerts_paused_until: Option<i64>,
     pub receiver_error: Option<String>,
     pub settings_error: Option<String>,
@@ -88,11 +89,13 @@ pub struct StatusView {
     pub webhook_url: Option<String>,
 }
 
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, ts_rs::TS)]
 pub struct SettingsView {
     pub settings: Settings,
     pub signing_key_set: bool,
+    #[ts(type = "string")]
     pub database_path: PathBuf,
+    #[ts(type = "string")]
     pub settings_path: PathBuf,
     pub listen_overridden_by_env: bool,
     pub listening_on: Option<String>,

@@ -66,8 +66,9 @@ pub fn webhook_url(public_url: &str) -> Result<String, String> {
 }
 
 /// What setup did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct SetupOutcome {
+    #[ts(type = "number")]
     pub integration_id: i64,
     pub url: String,
     /// True when a new integration was created, false when an existing one was repaired.
@@ -134,7 +135,7 @@ pub async fn follow_url(client: &Client, id: i64, webhook_url: &str) -> Result<b
 }
 
 /// The integration's health as the status bar shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Health {
     Enabled {

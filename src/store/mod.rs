@@ -67,13 +67,16 @@ pub enum StoreError {
 }
 
 /// An event as stored, with what the receiver knows about its delivery.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct StoredEvent {
+    #[ts(type = "number")]
     pub id: i64,
     #[serde(serialize_with = "ser_time")]
+    #[ts(type = "string")]
     pub received_at: i64,
     pub verified: bool,
     pub source: Source,
+    #[ts(type = "number")]
     pub duplicates: i64,
     #[serde(flatten)]
     pub event: Event,

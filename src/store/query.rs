@@ -20,7 +20,7 @@ pub struct Reader {
 }
 
 /// Which events to list. Empty fields do not filter. Text filters ignore case.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS, Deserialize)]
 #[serde(default)]
 pub struct EventFilter {
     /// Failed unlocks only.
@@ -32,8 +32,10 @@ pub struct EventFilter {
     /// Kisi's event type, e.g. `lock.unlock`.
     pub event_type: Option<String>,
     /// From this time on (Unix ms, inclusive).
+    #[ts(type = "number | null")]
     pub since: Option<i64>,
     /// Before this time (Unix ms, exclusive).
+    #[ts(type = "number | null")]
     pub until: Option<i64>,
     /// Words that must all appear (as word beginnings) in the actor, the door or the error message.
     pub search: Option<String>,
@@ -71,14 +73,21 @@ pub struct Page {
 }
 
 /// How many events of each kind, for "today: 42 unlocks, 2 failed".
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct KindCounts {
+    #[ts(type = "number")]
     pub unlock_ok: i64,
+    #[ts(type = "number")]
     pub unlock_failed: i64,
+    #[ts(type = "number")]
     pub door_opened: i64,
+    #[ts(type = "number")]
     pub held_open: i64,
+    #[ts(type = "number")]
     pub forced_open: i64,
+    #[ts(type = "number")]
     pub login: i64,
+    #[ts(type = "number")]
     pub other: i64,
 }
 
@@ -114,9 +123,10 @@ pub struct FailureCell {
     pub count: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct RejectionCount {
     pub reason: String,
+    #[ts(type = "number")]
     pub count: i64,
 }
 
