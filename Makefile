@@ -5,7 +5,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run serve test lint unit ui bindings bench bench-core bench-desktop soak fuzz icons setup-core setup-desktop setup-test setup-bench setup-fuzz clean
+.PHONY: run serve test lint unit ui ui-test bindings bench bench-core bench-desktop soak fuzz icons setup-core setup-desktop setup-test setup-bench setup-fuzz clean
 
 ## run: build the timeline UI and start the desktop app (tray icon + window)
 run: setup-desktop ui
@@ -16,7 +16,7 @@ serve: setup-core
 	$(CARGO) run --release --locked --bin doorwatch -- serve
 
 ## test: formatting and lints, then every test (core, CLI, and the desktop app end to end under Xvfb)
-test: setup-test ui lint unit
+test: setup-test ui lint ui-test unit
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -24,6 +24,10 @@ lint:
 
 unit:
 	$(CARGO) test --workspace --locked
+
+## ui-test: the window's logic without a window (Vitest)
+ui-test: ui/node_modules/.package-lock.json
+	cd ui && npm test
 
 ## ui: install the UI's npm packages (when package-lock.json changed) and build it into ui/dist
 ui: ui/node_modules/.package-lock.json

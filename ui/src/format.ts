@@ -70,3 +70,32 @@ export function merge(current: StoredEvent[], incoming: StoredEvent[]): StoredEv
     (a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || b.id - a.id,
   );
 }
+
+/** The filters in words, for the summary line above the timeline; empty when everything is shown. */
+export function filterSummary(f: {
+  quick: 'all' | 'failed' | 'today';
+  door: string;
+  person: string;
+  eventType: string;
+  fromDate: string;
+  toDate: string;
+  search: string;
+}): string[] {
+  return [
+    f.quick === 'failed' ? 'failed unlocks' : f.quick === 'today' ? 'today' : '',
+    f.door.trim() && `door “${f.door.trim()}”`,
+    f.person.trim() && `person “${f.person.trim()}”`,
+    f.eventType && `type ${f.eventType}`,
+    f.fromDate && `from ${f.fromDate}`,
+    f.toDate && `to ${f.toDate}`,
+    f.search.trim() && `matching “${f.search.trim()}”`,
+  ].filter((part): part is string => Boolean(part));
+}
+
+/** "Catching up: 1,240 of ~3,000 events" while a backfill runs. */
+export function catchingUp(p: { fetched: number; estimated_total: number | null }): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  return p.estimated_total && p.estimated_total > p.fetched
+    ? `Catching up: ${n(p.fetched)} of ~${n(p.estimated_total)} events`
+    : `Catching up: ${n(p.fetched)} events`;
+}

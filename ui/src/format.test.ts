@@ -1,0 +1,84 @@
+// The window's logic without a window: merging live events, day groups, ages, the filter summary.
+import { describe, expect, it } from 'vitest';
+import { ago, byDay, catchingUp, dayLabel, filterSummary, merge, plural } from './format';
+import type { StoredEvent } from './types';
+
+function ev(uuid: string, created_at: string, id = 1): StoredEvent {
+  return {
+    id, received_at: created_at, verified: true, source: 'webhook', duplicates: 0, uuid, type: 'lock.unlock',
+    kind: 'unlock_ok', success: true, actor_type: 'User', actor_id: 1, actor_name: 'Ada', actor_email: null,
+    actor_label: 'Ada', object_type: 'Lock', object_id: 1, object_name: 'Main Entrance', place_id: null,
+    organization_id: null, error_code: null, error_message: null, message: null, created_at, raw: {},
+  };
+}
+
+describe('merge', () => {
+  it('puts pushed events in time order without duplicates', () => {
+    const page = [ev('b', '2026-11-30T10:00:00Z', 2), ev('a', '2026-11-30T09:00:00Z', 1)];
+    const merged = merge(page, [ev('c', '2026-11-30T11:00:00Z', 3), ev('b', '2026-11-30T10:00:00Z', 2)]);
+    expect(merged.map((e) => e.uuid)).toEqual(['c', 'b', 'a']);
+  });
+
+  it('returns the same list when nothing is new, so nothing re-renders', () => {
+    const page = [ev('a', '2026-11-30T09:00:00Z')];
+    expect(merge(page, [ev('a', '2026-11-30T09:00:00Z')])).toBe(page);
+  });
+
+  it('orders events of the same time by id, newest first', () => {
+    const t = '2026-11-30T09:00:00Z';
+    expect(merge([ev('x', t, 1)], [ev('y', t, 2)]).map((e) => e.uuid)).toEqual(['y', 'x']);
+  });
+});
+
+describe('days and ages', () => {
+  const now = new Date(2026, 10, 30, 15, 0, 0);
+  it('labels today and yesterday in words', () => {
+    expect(dayLabel(new Date(2026, 10, 30, 8).toISOString(), now)).toBe('Today');
+    expect(dayLabel(new Date(2026, 10, 29, 23).toISOString(), now)).toBe('Yesterday');
+    expect(dayLabel(new Date(2026, 10, 20, 12).toISOString(), now)).not.toMatch(/Today|Yesterday/);
+  });
+
+  it('groups consecutive events by day', () => {
+    const groups = byDay(
+      [ev('1', new Date(2026, 10, 30, 9).toISOString()), ev('2', new Date(2026, 10, 30, 8).toISOString()),
+       ev('3', new Date(2026, 10, 29, 9).toISOString())],
+      now,
+    );
+    expect(groups.map((g) => [g.day, g.events.length])).toEqual([['Today', 2], ['Yesterday', 1]]);
+  });
+
+  it('says how long ago in minutes, hours, days', () => {
+    const t = now.getTime();
+    expect(ago(null, t)).toBe('no events yet');
+    expect(ago(t - 30_000, t)).toBe('just now');
+    expect(ago(t - 3 * 60_000, t)).toBe('3 min ago');
+    expect(ago(t - 5 * 3_600_000, t)).toBe('5 h ago');
+    expect(ago(t - 3 * 86_400_000, t)).toBe('3 days ago');
+    expect(ago(t + 60_000, t)).toBe('just now');
+  });
+
+  it('counts in words', () => {
+    expect(plural(1, 'new event', 'new events')).toBe('1 new event');
+    expect(plural(3, 'new event', 'new events')).toBe('3 new events');
+  });
+});
+
+describe('summaries', () => {
+  const none = { quick: 'all' as const, door: '', person: '', eventType: '', fromDate: '', toDate: '', search: '' };
+
+  it('is empty when everything is shown', () => {
+    expect(filterSummary(none)).toEqual([]);
+  });
+
+  it('names every filter in use', () => {
+    expect(
+      filterSummary({ ...none, quick: 'failed', door: ' Back door ', fromDate: '2026-11-01', search: 'ada' }),
+    ).toEqual(['failed unlocks', 'door “Back door”', 'from 2026-11-01', 'matching “ada”']);
+  });
+
+  it('shows catching-up progress with an estimate only while it is ahead', () => {
+    expect(catchingUp({ fetched: 1240, estimated_total: 3000 })).toBe('Catching up: 1,240 of ~3,000 events');
+    expect(catchingUp({ fetched: 3000, estimated_total: 3000 })).toBe('Catching up: 3,000 events');
+    expect(catchingUp({ fetched: 10, estimated_total: null })).toBe('Catching up: 10 events');
+  });
+});
