@@ -18,6 +18,7 @@ fn main() {
         "re_enable_webhook",
         "catch_up",
         "export_csv",
+        "insights",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),

@@ -305,3 +305,30 @@ async fn retention_deletes_only_what_is_older_than_the_period_in_batches_while_d
     // Nothing more to do the second time.
     assert_eq!(doorwatch::retention::prune_before(&t.store, cutoff).await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn insights_count_failures_by_door_and_hour_and_unlocks_by_local_day() {
+    let t = open_store();
+    // 2026-11-02 in Berlin (UTC+1): 08:30 and 08:45 refused at the back door, 23:30 unlocked (which is
+    // 22:30 UTC, still the 2nd), and 00:30 on the 3rd (23:30 UTC on the 2nd) unlocked.
+    let berlin = |d: u32, h: u32, m: u32| {
+        chrono::FixedOffset::east_opt(3600).unwrap().with_ymd_and_hms(2026, 11, d, h, m, 0).unwrap().timestamp_millis()
+    };
+    use chrono::TimeZone;
+    let events = [
+        event_at("i1", berlin(2, 8, 30), "Back door", "Eve", false),
+        event_at("i2", berlin(2, 8, 45), "Back door", "Eve", false),
+        event_at("i3", berlin(2, 23, 30), "Main Entrance", "Ada", true),
+        event_at("i4", berlin(3, 0, 30), "Main Entrance", "Ada", true),
+    ];
+    t.store.ingest_batch(events.iter().map(|raw| delivery(raw, 0)).collect()).await.unwrap();
+    let reader = t.store.reader().unwrap();
+    let insights = reader.insights(berlin(1, 0, 0), berlin(4, 0, 0), 3600).unwrap();
+    assert_eq!(insights.failures.len(), 1);
+    assert_eq!(
+        (insights.failures[0].door.as_str(), insights.failures[0].hour, insights.failures[0].count),
+        ("Back door", 8, 2)
+    );
+    let days: Vec<_> = insights.days.iter().map(|d| (d.day.as_str(), d.unlocks, d.failed)).collect();
+    assert_eq!(days, vec![("2026-11-02", 1, 2), ("2026-11-03", 1, 0)]);
+}

@@ -217,3 +217,13 @@ pub async fn export_csv(
     .map_err(|e| CommandError::new("export", format!("Cannot write {}: {e}", path.display())))?;
     Ok(Some(format!("Exported {written} events to {}", path.display())))
 }
+
+/// The insights view: failed unlocks per door and hour, and unlocks per day, over the last `days` days
+/// in the local time zone.
+#[tauri::command]
+pub async fn insights(state: State<'_, AppState>, days: u32) -> CommandResult<doorwatch::store::Insights> {
+    let now = chrono::Local::now();
+    let until = now.timestamp_millis();
+    let offset = now.offset().local_minus_utc();
+    Ok(state.read(|r| r.insights(until - i64::from(days.clamp(1, 366)) * 86_400_000, until, offset))?)
+}

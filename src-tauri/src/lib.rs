@@ -41,6 +41,7 @@ pub fn export_typescript(dir: &std::path::Path) -> Result<(), ts_rs::ExportError
     error::CommandError::export_all_to(dir)?;
     doorwatch::store::EventFilter::export_all_to(dir)?;
     doorwatch::kisi::integration::SetupOutcome::export_all_to(dir)?;
+    doorwatch::store::Insights::export_all_to(dir)?;
     Ok(())
 }
 
@@ -75,6 +76,7 @@ pub fn run() {
             commands::re_enable_webhook,
             commands::catch_up,
             commands::export_csv,
+            commands::insights,
         ])
         .on_window_event(windows::on_event)
         .setup(move |app| {

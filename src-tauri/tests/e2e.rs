@@ -265,6 +265,23 @@ async fn the_nights_events_are_fetched_at_start_and_connect_to_kisi_sets_up_the_
     assert!(lines[1..].iter().all(|l| l.contains("Server room") && l.contains("Night Owl")), "{exported}");
     c.find(Locator::Css("[data-testid=filter-all]")).await.unwrap().click().await.unwrap();
 
+    // Insights: the refusals of the night by door and hour (the chart, and the same numbers as a table).
+    c.find(Locator::Css("[data-testid=open-insights]")).await.unwrap().click().await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[data-testid=insights-heatmap] canvas"))
+        .await
+        .unwrap();
+    let table = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[data-testid=insights-table]"))
+        .await
+        .unwrap();
+    let numbers = table.prop("textContent").await.unwrap().unwrap_or_default();
+    assert!(numbers.contains("Server room"), "{numbers}");
+    c.find(Locator::Css("[data-testid=open-insights]")).await.unwrap().click().await.unwrap();
+
     // One door: only its events, said in the summary line, cleared in one click.
     c.find(Locator::Css("[data-testid=more-filters]")).await.unwrap().click().await.unwrap();
     let door = c.wait().for_element(Locator::Css("[data-testid=filter-door]")).await.unwrap();

@@ -19,7 +19,9 @@ use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::event::{format_time, Event, Source};
-pub use query::{Cursor, EventFilter, FailureCell, KindCounts, Page, Reader, RejectionCount, RejectionRecord};
+pub use query::{
+    Cursor, DayCount, EventFilter, FailureCell, Insights, KindCounts, Page, Reader, RejectionCount, RejectionRecord,
+};
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
 pub use writer::MAX_BATCH;
 

@@ -2,7 +2,7 @@
 // plain browser against a fake host in tests.
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
-import type { EventFilter, FeedMessage, Page, Settings, SettingsView, SetupOutcome, Status } from './types';
+import type { EventFilter, FeedMessage, Insights, Page, Settings, SettingsView, SetupOutcome, Status } from './types';
 
 export interface Host {
   listEvents(filter: EventFilter, after: string | null, limit: number): Promise<Page>;
@@ -23,6 +23,8 @@ export interface Host {
   connectKisi(): Promise<SetupOutcome>;
   reEnableWebhook(): Promise<void>;
   catchUp(): Promise<void>;
+  /** Failed unlocks per door and hour, and unlocks per day, over the last `days` days. */
+  insights(days: number): Promise<Insights>;
   /** Asks where to save, then writes the events of `filter` as CSV; null when cancelled. */
   exportCsv(filter: EventFilter): Promise<string | null>;
   /** The tray's "Settings…" and a notification's "Open" ask the window to show something. */
@@ -50,6 +52,7 @@ export const tauriHost: Host = {
   reEnableWebhook: () => invoke('re_enable_webhook'),
   catchUp: () => invoke('catch_up'),
   exportCsv: (filter) => invoke('export_csv', { filter }),
+  insights: (days) => invoke('insights', { days }),
   async onRequest(handler) {
     await listen('open-settings', () => handler({ settings: true }));
     await listen<string>('show-event', (e) => handler({ event: e.payload }));

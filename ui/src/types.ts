@@ -16,3 +16,4 @@ export type { OnlineStatus } from './bindings/OnlineStatus';
 export type { TunnelStatus } from './bindings/TunnelStatus';
 export type { KisiStatus } from './bindings/KisiStatus';
 export type { Health } from './bindings/Health';
+export type { Insights } from './bindings/Insights';
