@@ -294,11 +294,24 @@ async fn the_nights_events_are_fetched_at_start_and_connect_to_kisi_sets_up_the_
     assert_eq!(rows(&c, "e2e-live-while-reading").await, 1);
     let summary = c.find(Locator::Css("[data-testid=filter-summary]")).await.unwrap().text().await.unwrap();
     assert!(summary.contains("door “Main Entrance”"), "{summary}");
+    // 100 more events make two pages; cleared, the list shows the first page and loads the next as
+    // the end of the list scrolls into view.
+    for i in 0..100 {
+        let (code, _) = post(&desktop.webhook(), &unlock(&format!("e2e-page-{i:03}"), "Page Turner", true)).await;
+        assert_eq!(code, 200);
+    }
     c.find(Locator::Css("[data-testid=clear-filters]")).await.unwrap().click().await.unwrap();
     let start = Instant::now();
-    while c.find_all(Locator::Css("[data-testid=timeline-row]")).await.unwrap().len() != 26 {
-        assert!(start.elapsed() < Duration::from_secs(10), "clearing the filters did not bring every row back");
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    loop {
+        let shown = c.find_all(Locator::Css("[data-testid=timeline-row]")).await.unwrap().len();
+        if shown == 126 {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "scrolling down showed {shown} of 126 events");
+        c.execute("const t = document.querySelector('.timeline'); t.scrollTop = t.scrollHeight; return null;", vec![])
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
 
     c.find(Locator::Css("[data-testid=open-settings]")).await.unwrap().click().await.unwrap();
