@@ -91,6 +91,17 @@ async fn a_failed_unlock_appears_live_and_notifies_once_and_the_tray_app_keeps_r
     assert_eq!(desktop.notifications_with("Refused at Main Entrance"), 1, "a duplicate notified again");
     assert_eq!(desktop.notifications_with("Ada Lovelace"), 0, "a successful unlock notified");
 
+    // The notification's "Mute this door for 1 hour" button (pressed through dunst's own context menu):
+    // the next refusal at that door is stored and shown, but does not notify.
+    let out = desktop.dunstctl(&["context"]);
+    assert!(out.status.success(), "dunstctl: {}", String::from_utf8_lossy(&out.stderr));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (code, _) = post(&desktop.webhook(), &unlock("e2e-fail-muted", "Grace Hopper", false)).await;
+    assert_eq!(code, 200);
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("[data-uuid='e2e-fail-muted']")).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(desktop.notifications_with("Refused at Main Entrance"), 1, "a muted door notified");
+
     // Start at login, from Settings: off by default, and saving it writes the login item.
     let autostart = desktop.home().join(".config/autostart/Doorwatch.desktop");
     assert!(!autostart.exists(), "start at login must be off by default");
@@ -144,7 +155,7 @@ async fn a_failed_unlock_appears_live_and_notifies_once_and_the_tray_app_keeps_r
     // The new window shows everything, including what arrived while it was closed.
     let handle = c.windows().await.unwrap().into_iter().next().expect("the reopened window");
     c.switch_to_window(handle).await.unwrap();
-    for uuid in ["e2e-while-closed", "e2e-fail-1", "e2e-ok-1"] {
+    for uuid in ["e2e-while-closed", "e2e-fail-1", "e2e-ok-1", "e2e-fail-muted"] {
         c.wait()
             .at_most(Duration::from_secs(15))
             .for_element(Locator::Css(&format!("[data-testid=timeline-row][data-uuid='{uuid}']")))

@@ -121,7 +121,14 @@ impl Desktop {
                 .spawn()
                 .unwrap_or_else(|e| panic!("{program}: {e}"))
         };
-        children.push(spawn("dunst", &[], Stdio::null()));
+        // dunst's context menu asks "dmenu" which action to run; this one always picks "Mute…", so a
+        // test can press a notification's button with `dunstctl context`.
+        let pick = dir.path().join("pick-mute.sh");
+        std::fs::write(&pick, "#!/bin/sh\ngrep -m1 Mute\n").unwrap();
+        std::fs::set_permissions(&pick, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let dunstrc = dir.path().join("dunstrc");
+        std::fs::write(&dunstrc, format!("[global]\n    dmenu = {}\n", pick.display())).unwrap();
+        children.push(spawn("dunst", &["-config", dunstrc.to_str().unwrap()], Stdio::null()));
         let monitor_log = dir.path().join("notifications.log");
         children.push(spawn(
             "dbus-monitor",
@@ -161,6 +168,11 @@ impl Desktop {
 
     pub fn webhook(&self) -> String {
         format!("http://{}/webhooks/kisi", self.listen)
+    }
+
+    /// Runs `dunstctl` on this desktop's session bus (e.g. `context` to press a notification's button).
+    pub fn dunstctl(&self, args: &[&str]) -> std::process::Output {
+        Command::new("dunstctl").args(args).envs(self.env.iter().map(|(k, v)| (k, v))).output().unwrap()
     }
 
     /// How many notifications were sent whose text contains `needle`.
