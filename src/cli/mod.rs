@@ -1,30 +1,32 @@
-//! The headless `doorwatch` command: `serve`, `events`, `export` and `send-test`, each a thin layer over
-//! the same core the desktop app uses. Errors are printed as one sentence naming the problem; exit
-//! status 1 for failures, 2 for bad usage.
+//! The headless `doorwatch` command: `serve`, `events`, `export` and `send-test` here, `backfill` and
+//! `kisi …` in [`kisi_commands`], each a thin layer over the same core the desktop app uses. Errors are
+//! printed as one sentence naming the problem; exit status 1 for failures, 2 for bad usage.
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use chrono::{DateTime, Local, NaiveDate, TimeZone, Utc};
+mod kisi_commands;
+mod when;
+
+use chrono::{DateTime, Local, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::backfill;
 use crate::config::{self, DEFAULT_LISTEN, ENV_SIGNING_KEY, WEBHOOK_PATH};
 use crate::export::{self, Format};
 use crate::kisi;
-use crate::kisi::integration::{self, Health};
-use crate::online::{self, Notice, Online, OnlineConfig, OnlineStatus, SetupError};
+use crate::online::{Online, OnlineConfig};
 use crate::receiver::{Receiver, ReceiverConfig};
 use crate::retention;
 use crate::secrets::Secrets;
 use crate::send_test;
 use crate::settings::{self, Settings};
-use crate::store::Store;
 use crate::store::{EventFilter, Reader, StoreOptions, StoredEvent, Synchronous};
-use crate::tunnel::{self, TunnelStatus};
+use crate::tunnel;
+use kisi_commands::{backfill_command, kisi_command, print_online, BackfillArgs, KisiCommand};
+use when::parse_when;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -60,31 +62,6 @@ enum Command {
     /// Set up and check Doorwatch's webhook at Kisi (needs a Kisi API key)
     #[command(subcommand)]
     Kisi(KisiCommand),
-}
-
-#[derive(Args, Debug)]
-struct BackfillArgs {
-    /// From this time [default: a little before the newest stored event; 7 days back on an empty store]
-    #[arg(long, value_name = "T", value_parser = parse_when)]
-    since: Option<i64>,
-    /// Up to this time [default: now]
-    #[arg(long, value_name = "T", value_parser = parse_when)]
-    until: Option<i64>,
-}
-
-#[derive(Subcommand, Debug)]
-enum KisiCommand {
-    /// Create Doorwatch's webhook at Kisi (or repair it), with a fresh signing key saved for the receiver
-    Setup {
-        /// The public https URL Kisi should call [default: https://NGROK_DOMAIN (or the settings' fixed
-        /// domain), else the settings' public URL]
-        #[arg(long, value_name = "URL")]
-        public_url: Option<String>,
-    },
-    /// Show whether Kisi's webhook for Doorwatch is on
-    Status,
-    /// Switch the webhook back on after Kisi disabled it
-    Enable,
 }
 
 #[derive(Args, Debug)]
@@ -282,133 +259,6 @@ async fn serve(db: &Path, args: ServeArgs) -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Prints the tunnel's changes (the public webhook URL when it is online) and the notices.
-async fn print_online(
-    mut status: tokio::sync::watch::Receiver<OnlineStatus>,
-    mut notices: tokio::sync::mpsc::UnboundedReceiver<Notice>,
-) {
-    let mut shown = None;
-    loop {
-        let tunnel = status.borrow_and_update().tunnel.clone();
-        if shown.as_ref() != Some(&tunnel) && tunnel != TunnelStatus::Off {
-            match &tunnel {
-                TunnelStatus::Online { url } => match integration::webhook_url(url) {
-                    Ok(webhook) => println!("Public webhook URL: {webhook}"),
-                    Err(_) => println!("{}", tunnel.describe()),
-                },
-                other => println!("{}", other.describe()),
-            }
-            let _ = std::io::stdout().flush();
-            shown = Some(tunnel);
-        }
-        tokio::select! {
-            changed = status.changed() => if changed.is_err() { return },
-            notice = notices.recv() => match notice {
-                Some(Notice::WhileAway(text)) => println!("{text}"),
-                Some(Notice::WebhookOff(text)) => println!("Attention: {text}"),
-                Some(Notice::UrlFollowed(url)) => println!("Kisi's webhook now points at {url}"),
-                Some(Notice::Problem(text)) => println!("Problem: {text}"),
-                None => return,
-            },
-        }
-        let _ = std::io::stdout().flush();
-    }
-}
-
-fn kisi_client_or_explain(secrets: &Secrets) -> Result<kisi::Client, String> {
-    config::kisi_client(secrets).map_err(|e| e.to_string())?.ok_or_else(|| {
-        format!(
-            "no Kisi API key: set {} (Kisi dashboard → your profile → API keys) or save it in the desktop app's settings",
-            kisi::ENV_API_KEY
-        )
-    })
-}
-
-async fn backfill_command(db: &Path, args: BackfillArgs) -> CliResult {
-    let secrets = Secrets::new(&settings::config_dir());
-    let client = kisi_client_or_explain(&secrets)?;
-    let store = Store::open(db, StoreOptions::default()).map_err(|e| e.to_string())?;
-    let now = Utc::now().timestamp_millis();
-    let (gap_from, _) = backfill::pending_range(&store, now).map_err(|e| e.to_string())?;
-    let (from, until) = (args.since.unwrap_or(gap_from), args.until.unwrap_or(now));
-    if from >= until {
-        return Err("--since must be before --until".into());
-    }
-    eprintln!("Fetching the events from {} to {} from Kisi…", kisi::rfc3339(from), kisi::rfc3339(until));
-    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let result = backfill::run(&client, &store, from, until, &backfill::Options::default(), |p| {
-        if tty {
-            eprint!("\r{}   ", p.describe());
-        }
-    })
-    .await;
-    if tty {
-        eprintln!();
-    }
-    let store_to_close = store.clone();
-    drop(store);
-    let _ = tokio::task::spawn_blocking(move || drop(store_to_close)).await;
-    let report = result.map_err(|e| e.to_string())?;
-    println!(
-        "Fetched {} events from Kisi: {} new, {} already stored{}.",
-        report.fetched,
-        report.stored,
-        report.fetched - report.stored - report.unreadable,
-        if report.unreadable > 0 { format!(", {} unreadable (skipped)", report.unreadable) } else { String::new() }
-    );
-    if let Some(summary) = report.while_you_were_away() {
-        println!("{summary}");
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn kisi_command(command: KisiCommand) -> CliResult {
-    let secrets = Secrets::new(&settings::config_dir());
-    let client = kisi_client_or_explain(&secrets)?;
-    let settings_path = settings::default_path();
-    let settings = Settings::load(&settings_path).map_err(|e| e.to_string())?;
-    match command {
-        KisiCommand::Setup { public_url } => {
-            let domain = std::env::var(tunnel::ENV_DOMAIN).ok().unwrap_or_else(|| settings.tunnel.domain.clone());
-            let public_url = public_url
-                .or_else(|| (!domain.trim().is_empty()).then(|| format!("https://{}", domain.trim())))
-                .or_else(|| (!settings.tunnel.public_url.trim().is_empty()).then(|| settings.tunnel.public_url.clone()))
-                .ok_or_else(|| SetupError::NoPublicUrl.to_string())?;
-            let outcome = online::set_up_kisi(&client, &public_url, &secrets, &settings_path, None)
-                .await
-                .map_err(|e| e.to_string())?;
-            println!(
-                "{} Kisi webhook {} → {}",
-                if outcome.created { "Created" } else { "Repaired" },
-                outcome.integration_id,
-                outcome.url
-            );
-            if config::signing_key_is_from_env() {
-                println!("Signed with the key in {ENV_SIGNING_KEY}.");
-            } else {
-                println!(
-                    "A new signing key was saved for the receiver (restart a running `doorwatch serve` to use it)."
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        KisiCommand::Status | KisiCommand::Enable => {
-            let id =
-                settings.kisi.integration_id.ok_or("Doorwatch has no Kisi webhook yet: run `doorwatch kisi setup`")?;
-            if matches!(command, KisiCommand::Enable) {
-                integration::re_enable(&client, id).await.map_err(|e| e.to_string())?;
-            }
-            let health = integration::health(&client, id).await.map_err(|e| e.to_string())?;
-            let url = match &health {
-                Health::Enabled { url: Some(url) } => format!(" → {url}"),
-                _ => String::new(),
-            };
-            println!("Webhook {id}: {}{url}", health.describe());
-            Ok(if matches!(health, Health::Enabled { .. }) { ExitCode::SUCCESS } else { ExitCode::from(3) })
-        }
-    }
-}
-
 async fn print_events(mut feed: tokio::sync::broadcast::Receiver<std::sync::Arc<StoredEvent>>) {
     loop {
         match feed.recv().await {
@@ -558,80 +408,9 @@ async fn send_test_command(args: SendTestArgs) -> CliResult {
     }
 }
 
-/// Reads a time for --since/--until: RFC 3339, a local date (its midnight), a local date and time, or an
-/// age counted back from now (`90m`, `24h`, `7d`).
-fn parse_when(text: &str) -> Result<i64, String> {
-    parse_when_at(text, Utc::now())
-}
-
-fn parse_when_at(text: &str, now: DateTime<Utc>) -> Result<i64, String> {
-    let t = text.trim();
-    if let Some(ms) = crate::event::parse_time(t).filter(|_| t.contains('T') && (t.ends_with('Z') || has_offset(t))) {
-        return Ok(ms);
-    }
-    if let Some((i, _)) = t.char_indices().last() {
-        let (n, unit) = t.split_at(i);
-        if let (Ok(n), Some(secs)) = (n.parse::<u32>(), unit_seconds(unit)) {
-            // Kisi keeps no door events from before 2010; a century is a generous bound.
-            const CENTURY_MS: i64 = 100 * 366 * 86_400_000;
-            return Some(n as i64 * secs * 1000)
-                .filter(|ago| *ago <= CENTURY_MS)
-                .map(|ago| now.timestamp_millis() - ago)
-                .ok_or_else(|| format!("{t:?} is too far back"));
-        }
-    }
-    if let Ok(date) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-        let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
-        return local_ms(midnight).ok_or_else(|| format!("{t:?} does not exist in the local time zone"));
-    }
-    for fmt in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
-        if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(t, fmt) {
-            return local_ms(naive).ok_or_else(|| format!("{t:?} does not exist in the local time zone"));
-        }
-    }
-    Err(format!("{t:?} is not a time: use 2026-11-02, 2026-11-02T09:00:00Z, or an age such as 90m, 24h, 7d"))
-}
-
-fn has_offset(t: &str) -> bool {
-    let tail = &t[t.len().saturating_sub(6)..];
-    (tail.starts_with('+') || tail.starts_with('-')) && tail.as_bytes().get(3) == Some(&b':')
-}
-
-fn unit_seconds(unit: &str) -> Option<i64> {
-    match unit {
-        "s" => Some(1),
-        "m" => Some(60),
-        "h" => Some(3600),
-        "d" => Some(86_400),
-        "w" => Some(7 * 86_400),
-        _ => None,
-    }
-}
-
-fn local_ms(naive: chrono::NaiveDateTime) -> Option<i64> {
-    Local.from_local_datetime(&naive).earliest().map(|t| t.timestamp_millis())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_are_read_in_every_documented_form() {
-        let now = DateTime::parse_from_rfc3339("2026-11-30T12:00:00Z").unwrap().with_timezone(&Utc);
-        let at = |s: &str| parse_when_at(s, now);
-        assert_eq!(at("2026-11-02T09:00:00Z"), Ok(1_793_610_000_000));
-        assert_eq!(at("2026-11-02T10:00:00+01:00"), Ok(1_793_610_000_000));
-        assert_eq!(at("24h"), Ok(now.timestamp_millis() - 86_400_000));
-        assert_eq!(at("90m"), Ok(now.timestamp_millis() - 5_400_000));
-        assert!(at("2026-11-02").is_ok());
-        assert!(at("2026-11-02 09:30").is_ok());
-        assert!(at("last tuesday").unwrap_err().contains("is not a time"));
-        assert!(at("5y").is_err());
-        assert!(at("7д").is_err(), "a multi-byte last character is an error, not a crash");
-        assert!(at("-5d").is_err(), "an age is never negative");
-        assert!(at("4000000000d").is_err());
-    }
 
     #[test]
     fn the_command_line_is_consistent() {
