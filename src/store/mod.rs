@@ -6,6 +6,7 @@
 //! mode with `synchronous=FULL` unless the caller relaxes it, and versioned by [`schema`].
 
 mod checkpoint;
+mod insights;
 mod query;
 mod schema;
 mod writer;
@@ -19,9 +20,8 @@ use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::event::{format_time, Event, Source};
-pub use query::{
-    Cursor, DayCount, EventFilter, FailureCell, Insights, KindCounts, Page, Reader, RejectionCount, RejectionRecord,
-};
+pub use insights::{DayCount, FailureCell, Insights};
+pub use query::{Cursor, EventFilter, KindCounts, Page, Reader, RejectionCount, RejectionRecord};
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
 pub use writer::MAX_BATCH;
 
