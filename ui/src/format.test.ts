@@ -24,6 +24,12 @@ describe('merge', () => {
     expect(merge(page, [ev('a', '2026-11-30T09:00:00Z')])).toBe(page);
   });
 
+  it('interleaves pushes older and newer than the loaded rows, once each', () => {
+    const page = [ev('d', '2026-11-30T12:00:00Z', 4), ev('b', '2026-11-30T10:00:00Z', 2)];
+    const incoming = [ev('a', '2026-11-30T09:00:00Z', 1), ev('e', '2026-11-30T13:00:00Z', 5), ev('c', '2026-11-30T11:00:00Z', 3), ev('e', '2026-11-30T13:00:00Z', 5)];
+    expect(merge(page, incoming).map((e) => e.uuid)).toEqual(['e', 'd', 'c', 'b', 'a']);
+  });
+
   it('orders events of the same time by id, newest first', () => {
     const t = '2026-11-30T09:00:00Z';
     expect(merge([ev('x', t, 1)], [ev('y', t, 2)]).map((e) => e.uuid)).toEqual(['y', 'x']);

@@ -61,14 +61,34 @@ export function byDay(events: StoredEvent[], now = new Date()): { day: string; e
   return groups;
 }
 
-/** Merges pushed events into the list, newest first by the event's own time, without duplicates. */
+/** Newest first: by the event's own time, then by store id. */
+function newerFirst(a: StoredEvent, b: StoredEvent): number {
+  return Date.parse(b.created_at) - Date.parse(a.created_at) || b.id - a.id;
+}
+
+/** Merges pushed events into the list, newest first by the event's own time, without duplicates. Only
+ * the incoming events are sorted; the two sorted lists are then merged in one pass, so a push into
+ * thousands of loaded rows stays cheap. */
 export function merge(current: StoredEvent[], incoming: StoredEvent[]): StoredEvent[] {
   const seen = new Set(current.map((e) => e.uuid));
-  const fresh = incoming.filter((e) => !seen.has(e.uuid));
+  const fresh: StoredEvent[] = [];
+  for (const e of incoming) {
+    if (seen.has(e.uuid)) continue;
+    seen.add(e.uuid);
+    fresh.push(e);
+  }
   if (fresh.length === 0) return current;
-  return [...fresh, ...current].sort(
-    (a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || b.id - a.id,
-  );
+  fresh.sort(newerFirst);
+  const out: StoredEvent[] = new Array(current.length + fresh.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < current.length && j < fresh.length) {
+    out[k++] = newerFirst(fresh[j], current[i]) <= 0 ? fresh[j++] : current[i++];
+  }
+  while (i < current.length) out[k++] = current[i++];
+  while (j < fresh.length) out[k++] = fresh[j++];
+  return out;
 }
 
 /** The filters in words, for the summary line above the timeline; empty when everything is shown. */
