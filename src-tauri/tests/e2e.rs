@@ -26,9 +26,13 @@ async fn post(url: &str, body: &str) -> (u16, String) {
 }
 
 fn unlock(uuid: &str, person: &str, success: bool) -> String {
+    unlock_at(uuid, person, success, "Main Entrance")
+}
+
+fn unlock_at(uuid: &str, person: &str, success: bool, door: &str) -> String {
     serde_json::json!({
         "uuid": uuid, "type": "lock.unlock", "actor_type": "User", "actor_name": person,
-        "object_type": "Lock", "object_name": "Main Entrance", "success": success,
+        "object_type": "Lock", "object_name": door, "success": success,
         "error_code": if success { None } else { Some("fcd8ef") },
         "error_message": if success { None } else { Some("Access denied.") },
         "created_at": chrono_now(),
@@ -44,6 +48,12 @@ fn chrono_now() -> String {
 
 /// One real desktop at a time: two WebKit windows on two cores under Xvfb make each other hang.
 static ONE_DESKTOP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// How many events the window has loaded (rendered or not: the list is virtualised).
+async fn loaded(c: &fantoccini::Client) -> usize {
+    let el = c.find(Locator::Css(".timeline")).await.unwrap();
+    el.attr("data-loaded").await.unwrap().and_then(|n| n.parse().ok()).unwrap_or(0)
+}
 
 async fn rows(c: &Client, uuid: &str) -> usize {
     c.find_all(Locator::Css(&format!("[data-testid=timeline-row][data-uuid='{uuid}']"))).await.unwrap().len()
@@ -125,6 +135,36 @@ async fn a_failed_unlock_appears_live_and_notifies_once_and_the_tray_app_keeps_r
     let settings = std::fs::read_to_string(desktop.config_dir().join("settings.toml")).unwrap();
     assert!(settings.contains("start_at_login = true"), "{settings}");
 
+    // A burst at one door: the first two refusals notify one by one, the third becomes a summary that
+    // the fourth and fifth update in place on screen — three notifications, not five.
+    desktop.dunstctl(&["close-all"]);
+    for i in 1..=5 {
+        let (code, _) = post(
+            &desktop.webhook(),
+            &unlock_at(&format!("e2e-burst-{i}"), &format!("Visitor {i}"), false, "Loading Dock"),
+        )
+        .await;
+        assert_eq!(code, 200);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    wait_until("the burst's summary", Duration::from_secs(10), || {
+        desktop.notifications_with("5 failed unlocks at Loading Dock") == 1
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(desktop.on_screen(), 3, "two refusals and one summary are on screen");
+    desktop.dunstctl(&["close-all"]);
+    let history = String::from_utf8_lossy(&desktop.dunstctl(&["history"]).stdout).into_owned();
+    assert!(history.contains("5 failed unlocks at Loading Dock"), "{history}");
+    assert!(
+        !history.contains("3 failed unlocks") && !history.contains("4 failed unlocks"),
+        "the summary was replaced, not stacked: {history}"
+    );
+
+    // The window goes where the person puts it, and comes back there.
+    c.set_window_rect(140, 90, 900, 620).await.expect("WebDriver moves the window");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let placed = c.get_window_rect().await.unwrap();
+
     // Close the window: the webview goes, the app stays in the tray and keeps receiving.
     let app_pid = desktop.app_pid();
     // Ctrl+W, as a person would (WebDriver's own "close window" would end the session and the app).
@@ -142,19 +182,34 @@ async fn a_failed_unlock_appears_live_and_notifies_once_and_the_tray_app_keeps_r
     let reader = doorwatch::store::Reader::open(&desktop.db()).unwrap();
     assert!(reader.event("e2e-while-closed").unwrap().is_some());
 
-    // Reopening (a second launch hands over to the running app) brings the window back.
-    let second = Command::new(env!("CARGO_BIN_EXE_doorwatch-desktop"))
-        .envs(desktop.env.iter().map(|(k, v)| (k, v)))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(second.success(), "the second launch should hand over and exit");
+    // A refusal while the window is closed: its notification's "Open" (a click on it, here dunstctl's
+    // default action) brings the window back, where it was, at that event with its details.
+    let (code, _) = post(&desktop.webhook(), &unlock_at("e2e-fail-closed", "Linus", false, "Back Door")).await;
+    assert_eq!(code, 200);
+    wait_until("the Back Door notification", Duration::from_secs(10), || {
+        desktop.notifications_with("Refused at Back Door") == 1
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let out = desktop.dunstctl(&["action", "0"]);
+    assert!(out.status.success(), "dunstctl: {}", String::from_utf8_lossy(&out.stderr));
     wait_until("the window to come back", Duration::from_secs(15), || x_window_named(&desktop, "Doorwatch"));
     assert!(Path::new(&format!("/proc/{app_pid}")).exists());
-    // The new window shows everything, including what arrived while it was closed.
     let handle = c.windows().await.unwrap().into_iter().next().expect("the reopened window");
     c.switch_to_window(handle).await.unwrap();
+    let detail = c
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("[data-testid=event-detail]"))
+        .await
+        .expect("Open shows the event's details");
+    let text = detail.text().await.unwrap();
+    assert!(text.contains("Back Door") && text.contains("Linus"), "{text}");
+    c.find(Locator::Css("[data-testid=timeline-row][data-uuid='e2e-fail-closed'].selected"))
+        .await
+        .expect("the event is selected in the list");
+    let back = c.get_window_rect().await.unwrap();
+    assert_eq!(back, placed, "the window came back with another position or size");
+    // The new window shows everything, including what arrived while it was closed.
     for uuid in ["e2e-while-closed", "e2e-fail-1", "e2e-ok-1", "e2e-fail-muted"] {
         c.wait()
             .at_most(Duration::from_secs(15))
@@ -162,6 +217,17 @@ async fn a_failed_unlock_appears_live_and_notifies_once_and_the_tray_app_keeps_r
             .await
             .unwrap_or_else(|e| panic!("{uuid} missing from the reopened window: {e}"));
     }
+
+    // A second launch hands over to the running app and exits: still one app, one window.
+    let second = Command::new(env!("CARGO_BIN_EXE_doorwatch-desktop"))
+        .envs(desktop.env.iter().map(|(k, v)| (k, v)))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(second.success(), "the second launch should hand over and exit");
+    assert!(Path::new(&format!("/proc/{app_pid}")).exists());
+    assert_eq!(c.windows().await.unwrap().len(), 1, "the second launch opened another window");
     assert_eq!(desktop.notifications_with("Refused at Main Entrance"), 1);
     let _ = c.close().await;
 }
@@ -225,8 +291,8 @@ async fn the_nights_events_are_fetched_at_start_and_connect_to_kisi_sets_up_the_
         .await
         .unwrap();
     let start = Instant::now();
-    while c.find_all(Locator::Css("[data-testid=timeline-row]")).await.unwrap().len() != 25 {
-        assert!(start.elapsed() < Duration::from_secs(30), "the window never showed all 25 events");
+    while loaded(&c).await != 25 {
+        assert!(start.elapsed() < Duration::from_secs(30), "the window never loaded all 25 events");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     wait_until("the summary", Duration::from_secs(10), || {
@@ -314,16 +380,28 @@ async fn the_nights_events_are_fetched_at_start_and_connect_to_kisi_sets_up_the_
     c.find(Locator::Css("[data-testid=clear-filters]")).await.unwrap().click().await.unwrap();
     let start = Instant::now();
     loop {
-        let shown = c.find_all(Locator::Css("[data-testid=timeline-row]")).await.unwrap().len();
+        let shown = loaded(&c).await;
         if shown == 126 {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(20), "scrolling down showed {shown} of 126 events");
+        assert!(start.elapsed() < Duration::from_secs(20), "scrolling down loaded {shown} of 126 events");
         c.execute("const t = document.querySelector('.timeline'); t.scrollTop = t.scrollHeight; return null;", vec![])
             .await
             .unwrap();
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+    // The list is virtualised: of the 126 loaded rows only those in and near view are in the page, and
+    // the oldest (at the bottom, scrolled to) is one of them.
+    c.execute("const t = document.querySelector('.timeline'); t.scrollTop = t.scrollHeight; return null;", vec![])
+        .await
+        .unwrap();
+    let in_dom = c.find_all(Locator::Css("[data-testid=timeline-row]")).await.unwrap().len();
+    assert!(in_dom < 60, "{in_dom} rows in the DOM for 126 loaded");
+    c.wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::Css("[data-testid=timeline-row][data-uuid='night-24']"))
+        .await
+        .expect("the oldest event is rendered at the bottom of the list");
 
     c.find(Locator::Css("[data-testid=open-settings]")).await.unwrap().click().await.unwrap();
     let connect = c

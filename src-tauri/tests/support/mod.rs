@@ -127,7 +127,10 @@ impl Desktop {
         std::fs::write(&pick, "#!/bin/sh\ngrep -m1 Mute\n").unwrap();
         std::fs::set_permissions(&pick, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
         let dunstrc = dir.path().join("dunstrc");
-        std::fs::write(&dunstrc, format!("[global]\n    dmenu = {}\n", pick.display())).unwrap();
+        // Notifications stay on screen until closed, so a test can count what is shown.
+        let stay = (["urgency_low", "urgency_normal", "urgency_critical"].map(|u| format!("[{u}]\n    timeout = 0\n")))
+            .concat();
+        std::fs::write(&dunstrc, format!("[global]\n    dmenu = {}\n{stay}", pick.display())).unwrap();
         children.push(spawn("dunst", &["-config", dunstrc.to_str().unwrap()], Stdio::null()));
         let monitor_log = dir.path().join("notifications.log");
         children.push(spawn(
@@ -142,13 +145,16 @@ impl Desktop {
             Command::new(&driver)
                 .args(["--port", &driver_port.to_string(), "--native-port", &native_port.to_string()])
                 .envs(env.iter().map(|(k, v)| (k, v)))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
+                .stdout(Stdio::from(std::fs::File::create(dir.path().join("tauri-driver.log")).unwrap()))
+                .stderr(Stdio::from(std::fs::File::create(dir.path().join("tauri-driver.err")).unwrap()))
                 .spawn()
                 .unwrap_or_else(|e| panic!("{}: {e} (cargo install tauri-driver --locked)", driver.display())),
         );
-        wait_until("tauri-driver", Duration::from_secs(20), || {
+        // tauri-driver answers at once but hands sessions to WebKitWebDriver, which it starts beside it
+        // and which takes longer to listen (seconds, with cold caches): wait for both.
+        wait_until("tauri-driver and WebKitWebDriver", Duration::from_secs(30), || {
             std::net::TcpStream::connect(("127.0.0.1", driver_port)).is_ok()
+                && std::net::TcpStream::connect(("127.0.0.1", native_port)).is_ok()
         });
         Desktop { children, dir, env, listen, driver_port, monitor_log }
     }
@@ -163,7 +169,14 @@ impl Desktop {
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{}", self.driver_port))
             .await
-            .expect("a WebDriver session with the app")
+            .unwrap_or_else(|e| {
+                let log = |name: &str| std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
+                panic!(
+                    "a WebDriver session with the app: {e}\ntauri-driver said: {}{}",
+                    log("tauri-driver.log"),
+                    log("tauri-driver.err")
+                )
+            })
     }
 
     pub fn webhook(&self) -> String {
@@ -173,6 +186,14 @@ impl Desktop {
     /// Runs `dunstctl` on this desktop's session bus (e.g. `context` to press a notification's button).
     pub fn dunstctl(&self, args: &[&str]) -> std::process::Output {
         Command::new("dunstctl").args(args).envs(self.env.iter().map(|(k, v)| (k, v))).output().unwrap()
+    }
+
+    /// How many notifications dunst has on screen (or waiting for room there).
+    pub fn on_screen(&self) -> usize {
+        let count = |what: &str| {
+            String::from_utf8_lossy(&self.dunstctl(&["count", what]).stdout).trim().parse::<usize>().unwrap_or(0)
+        };
+        count("displayed") + count("waiting")
     }
 
     /// How many notifications were sent whose text contains `needle`.
