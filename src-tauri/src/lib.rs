@@ -7,6 +7,7 @@ mod alerts;
 mod commands;
 mod error;
 mod feed;
+mod memory;
 mod notifications;
 mod state;
 mod tray;

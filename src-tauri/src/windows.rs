@@ -79,7 +79,7 @@ pub fn on_event(window: &Window, event: &WindowEvent) {
         return;
     }
     if let WindowEvent::Destroyed = event {
-        give_back_freed_memory();
+        crate::memory::after_window_closed(window.app_handle());
     }
     if let WindowEvent::CloseRequested { .. } = event {
         let scale = window.scale_factor().unwrap_or(1.0);
@@ -107,15 +107,4 @@ fn save(app: &AppHandle, g: Geometry) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
     }
     std::fs::write(p, serde_json::to_vec(&g).map_err(std::io::Error::other)?)
-}
-
-/// The webview frees most of its memory when it is destroyed, but glibc keeps freed pages in its arenas
-/// for reuse; hand them back so a closed window costs what it should (BENCHMARKS.md, desktop).
-fn give_back_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory at the top of glibc's heaps; it touches no live
-    // allocation and is safe to call at any time from any thread.
-    unsafe {
-        libc::malloc_trim(0);
-    }
 }
