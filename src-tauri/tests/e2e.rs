@@ -162,14 +162,7 @@ async fn a_failed_unlock_appears_live_and_notifies_once_and_the_tray_app_keeps_r
 
     // A notification's "Open" (a click on it; here dunstctl's default action) shows that event: in the
     // open window, selected with its details beside it.
-    let (code, _) = post(&desktop.webhook(), &unlock_at("e2e-fail-gate", "Linus", false, "Side Gate")).await;
-    assert_eq!(code, 200);
-    wait_until("the Side Gate notification", Duration::from_secs(10), || {
-        desktop.notifications_with("Refused at Side Gate") == 1
-    });
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let out = desktop.dunstctl(&["action", "0"]);
-    assert!(out.status.success(), "dunstctl: {}", String::from_utf8_lossy(&out.stderr));
+    refused_then_open(&desktop, "e2e-fail-gate", "Side Gate").await;
     let detail = c
         .wait()
         .at_most(Duration::from_secs(15))
@@ -213,14 +206,7 @@ async fn a_failed_unlock_appears_live_and_notifies_once_and_the_tray_app_keeps_r
 
     // A refusal while the window is closed: its notification's "Open" brings the window back, where it
     // was and as large, at that event: the refused row and the details panel are on screen.
-    let (code, _) = post(&desktop.webhook(), &unlock_at("e2e-fail-closed", "Linus", false, "Back Door")).await;
-    assert_eq!(code, 200);
-    wait_until("the Back Door notification", Duration::from_secs(10), || {
-        desktop.notifications_with("Refused at Back Door") == 1
-    });
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let out = desktop.dunstctl(&["action", "0"]);
-    assert!(out.status.success(), "dunstctl: {}", String::from_utf8_lossy(&out.stderr));
+    refused_then_open(&desktop, "e2e-fail-closed", "Back Door").await;
     wait_until("the window to come back", Duration::from_secs(15), || x_window_named(&desktop, "Doorwatch"));
     assert!(Path::new(&format!("/proc/{app_pid}")).exists());
     assert_eq!(x_window_geometry(&desktop), Some(placed), "the window came back elsewhere or resized");
@@ -247,6 +233,18 @@ async fn a_failed_unlock_appears_live_and_notifies_once_and_the_tray_app_keeps_r
     assert_eq!(x_windows_named(&desktop, "Doorwatch"), windows, "the second launch opened another window");
     assert_eq!(desktop.notifications_with("Refused at Main Entrance"), 1);
     let _ = c.close().await;
+}
+
+/// A refusal by Linus at `door`, then a click on its notification (dunstctl's default action: "Open").
+async fn refused_then_open(desktop: &Desktop, uuid: &str, door: &str) {
+    let (code, _) = post(&desktop.webhook(), &unlock_at(uuid, "Linus", false, door)).await;
+    assert_eq!(code, 200);
+    wait_until("the notification", Duration::from_secs(10), || {
+        desktop.notifications_with(&format!("Refused at {door}")) == 1
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let out = desktop.dunstctl(&["action", "0"]);
+    assert!(out.status.success(), "dunstctl: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 async fn wait_for_text(el: &fantoccini::elements::Element, needle: &str) {
