@@ -1,0 +1,144 @@
+// @vitest-environment jsdom
+// The window's components against a fake host: what the person sees for what the host answers.
+import { afterEach, describe, expect, it } from 'vitest';
+import { flushSync, mount, unmount } from 'svelte';
+import App from './App.svelte';
+import { FakeHost, event } from './test/fakeHost';
+
+let app: ReturnType<typeof mount> | null = null;
+
+async function open(host: FakeHost) {
+  const target = document.createElement('div');
+  document.body.replaceChildren(target);
+  app = mount(App, { target, props: { host } });
+  await settle();
+  return target;
+}
+
+/** Lets the host's promises resolve and Svelte render. */
+async function settle() {
+  for (let i = 0; i < 5; i++) {
+    await new Promise((r) => setTimeout(r, 0));
+    flushSync();
+  }
+}
+
+const rows = (root: HTMLElement) => [...root.querySelectorAll<HTMLElement>('[data-testid=timeline-row]')];
+
+afterEach(() => {
+  if (app) unmount(app);
+  app = null;
+});
+
+describe('the timeline', () => {
+  it('shows the stored events newest first, refusals marked in words and with the reason', async () => {
+    const host = new FakeHost([event(1), event(2, { kind: 'unlock_failed' }), event(3)]);
+    const root = await open(host);
+    expect(rows(root).map((r) => r.dataset.uuid)).toEqual(['ev-1', 'ev-2', 'ev-3']);
+    const refused = rows(root)[1];
+    expect(refused.dataset.kind).toBe('unlock_failed');
+    expect(refused.classList.contains('failed')).toBe(true);
+    expect(refused.textContent).toContain('Refused');
+    expect(refused.textContent).toContain('Access denied.');
+    expect(root.querySelector('h2.day')?.textContent).toBe('Today');
+  });
+
+  it('"Failed only" asks the host for refusals and shows only those', async () => {
+    const host = new FakeHost([event(1), event(2, { kind: 'unlock_failed' }), event(3)]);
+    const root = await open(host);
+    root.querySelector<HTMLButtonElement>('[data-testid=filter-failed]')!.click();
+    await settle();
+    expect(host.called('listEvents').at(-1)!.args[0]).toMatchObject({ failed_only: true });
+    expect(rows(root).map((r) => r.dataset.uuid)).toEqual(['ev-2']);
+    expect(root.querySelector('[data-testid=filter-summary]')?.textContent).toContain('failed');
+  });
+
+  it('puts a pushed event on top without reading the store again', async () => {
+    const host = new FakeHost([event(5)]);
+    const root = await open(host);
+    const reads = host.called('listEvents').length;
+    host.deliver(event(0, { uuid: 'live' }));
+    await settle();
+    expect(rows(root)[0].dataset.uuid).toBe('live');
+    expect(host.called('listEvents').length).toBe(reads);
+  });
+
+  it('keeps the DOM small however many rows are loaded', async () => {
+    const host = new FakeHost(Array.from({ length: 5_000 }, (_, i) => event(i + 1)));
+    const root = await open(host);
+    // Page after page, as scrolling down would load them.
+    for (let i = 0; i < 20; i++) {
+      root.querySelector<HTMLButtonElement>('.more')?.click();
+      await settle();
+    }
+    const timeline = root.querySelector<HTMLElement>('.timeline')!;
+    expect(Number(timeline.dataset.loaded)).toBe(2_100);
+    expect(rows(root).length).toBeGreaterThan(0);
+    expect(rows(root).length).toBeLessThan(60);
+  });
+
+  it('opens an event\'s details, with its raw JSON, on a click', async () => {
+    const host = new FakeHost([event(1, { raw: { uuid: 'ev-1', success: true } })]);
+    const root = await open(host);
+    rows(root)[0].click();
+    await settle();
+    const detail = root.querySelector('[data-testid=event-detail]');
+    expect(detail?.textContent).toContain('Door 1');
+    expect(root.querySelector('[data-testid=raw-json]')?.textContent).toContain('"uuid": "ev-1"');
+  });
+});
+
+describe('first run', () => {
+  it('shows the webhook URL and sends a test event when nothing has arrived', async () => {
+    const host = new FakeHost([]);
+    const root = await open(host);
+    expect(root.querySelector('[data-testid=webhook-url]')?.textContent).toBe('http://127.0.0.1:8787/webhooks/kisi');
+    root.querySelector<HTMLButtonElement>('[data-testid=send-test-event]')!.click();
+    await settle();
+    expect(host.called('sendTestEvent').length).toBe(1);
+    expect(rows(root).map((r) => r.dataset.uuid)).toEqual(['test-event']);
+  });
+
+  it('opens the setup guide on a fresh install, and skipping it is remembered', async () => {
+    const host = new FakeHost([], { setup_done: false });
+    const root = await open(host);
+    expect(root.querySelector('[data-testid=wizard]')).not.toBeNull();
+    root.querySelector<HTMLButtonElement>('[data-testid=wizard-skip]')!.click();
+    await settle();
+    expect(root.querySelector('[data-testid=wizard]')).toBeNull();
+    expect(host.current.setup_done).toBe(true);
+  });
+
+  it('walks the guide: own URL, the manual Kisi steps with a key, a test event, a test notification', async () => {
+    const host = new FakeHost([], { setup_done: false });
+    const root = await open(host);
+    const click = async (id: string) => {
+      root.querySelector<HTMLElement>(`[data-testid=${id}]`)!.click();
+      await settle();
+    };
+    await click('wizard-own-url');
+    const url = root.querySelector<HTMLInputElement>('[data-testid=wizard-public-url]')!;
+    url.value = 'https://doors.example';
+    url.dispatchEvent(new Event('input'));
+    await settle();
+    [...root.querySelectorAll<HTMLButtonElement>('.wizard button')].find((b) => b.textContent === 'Save')!.click();
+    await settle();
+    expect(host.current.tunnel.public_url).toBe('https://doors.example');
+    await click('wizard-next');
+    await click('wizard-kisi-manual');
+    expect(root.querySelector('[data-testid=wizard-signing-key]')?.textContent).toBe('a'.repeat(64));
+    await click('wizard-use-key');
+    expect(host.called('setSigningKey')[0].args[0]).toBe('a'.repeat(64));
+    await click('wizard-next');
+    await click('wizard-send-test');
+    expect(root.querySelector('[data-testid=wizard-test-result]')).not.toBeNull();
+    await click('wizard-next');
+    await click('wizard-test-notification');
+    expect(host.called('testNotification').length).toBe(1);
+    await click('wizard-start-at-login');
+    await click('wizard-finish');
+    expect(host.current).toMatchObject({ setup_done: true, start_at_login: true });
+    expect(root.querySelector('[data-testid=wizard]')).toBeNull();
+    expect(rows(root).map((r) => r.dataset.uuid)).toEqual(['test-event']);
+  });
+});

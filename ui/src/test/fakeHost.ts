@@ -1,0 +1,132 @@
+// A Host without Tauri: an in-memory store of events with keyset pages, the way the core answers, and a
+// record of what the window asked. The window's components run against it in Vitest (jsdom).
+import type { Host } from '../host';
+import type { EventFilter, FeedMessage, Settings, SettingsView, Status, StoredEvent } from '../types';
+
+export function event(n: number, opts: Partial<StoredEvent> = {}): StoredEvent {
+  const failed = opts.kind === 'unlock_failed';
+  const created = new Date(Date.now() - n * 60_000).toISOString();
+  return {
+    id: 1_000_000 - n, received_at: created, verified: true, source: 'webhook', duplicates: 0, uuid: `ev-${n}`,
+    type: 'lock.unlock', kind: 'unlock_ok', success: !failed, actor_type: 'User', actor_id: 1, actor_name: `Person ${n % 7}`,
+    actor_email: null, actor_label: `Person ${n % 7}`, object_type: 'Lock', object_id: 1, object_name: `Door ${n % 3}`,
+    place_id: null, organization_id: null, error_code: null, error_message: failed ? 'Access denied.' : null, message: null,
+    created_at: created, raw: {}, ...opts,
+  };
+}
+
+export function settings(over: Partial<Settings> = {}): Settings {
+  return {
+    listen: '127.0.0.1:8787', relaxed_durability: false, start_at_login: false, retention_days: 0, setup_done: true,
+    alerts: {
+      failed_unlocks: true, held_open: true, forced_open: true, tamper: true, integration_disabled: true,
+      burst_threshold: 3, burst_window_secs: 60, quiet_from: null, quiet_until: null, silence_minutes: 180,
+      open_from: '08:00', open_until: '18:00',
+    },
+    tunnel: { domain: '', public_url: '' },
+    kisi: { integration_id: null, health_check_minutes: 10 },
+    ...over,
+  } as Settings;
+}
+
+export class FakeHost implements Host {
+  events: StoredEvent[] = [];
+  current: Settings = settings();
+  calls: { name: string; args: unknown[] }[] = [];
+  private push: ((m: FeedMessage) => void) | null = null;
+
+  constructor(events: StoredEvent[] = [], over: Partial<Settings> = {}) {
+    this.events = events;
+    this.current = settings(over);
+  }
+
+  private record(name: string, ...args: unknown[]) {
+    this.calls.push({ name, args });
+  }
+
+  called(name: string) {
+    return this.calls.filter((c) => c.name === name);
+  }
+
+  /** Stores new events and pushes them, as the shell does when deliveries arrive. */
+  deliver(...fresh: StoredEvent[]) {
+    this.events = [...fresh, ...this.events];
+    this.push?.({ events: fresh });
+  }
+
+  async listEvents(filter: EventFilter, after: string | null, limit: number) {
+    this.record('listEvents', filter, after, limit);
+    const matching = this.events.filter((e) => !filter.failed_only || e.kind === 'unlock_failed');
+    const start = after ? Number(after) : 0;
+    const events = matching.slice(start, start + limit);
+    return { events, next: start + limit < matching.length ? String(start + limit) : null };
+  }
+
+  async status(): Promise<Status> {
+    this.record('status');
+    return {
+      summary: 'receiving', alerts_paused_until: null, receiver_error: null, settings_error: null, online: null,
+      webhook_url: null, local_url: 'http://127.0.0.1:8787/webhooks/kisi', receiving: true, signature_check: true,
+      last_event_at: this.events.length ? Date.parse(this.events[0].created_at) : null,
+      today: { unlock_ok: 0, unlock_failed: 0 }, rejections: [], events_total: this.events.length,
+    } as unknown as Status;
+  }
+
+  async subscribe(onMessage: (m: FeedMessage) => void) {
+    this.record('subscribe');
+    this.push = onMessage;
+  }
+
+  async sendTestEvent(failed: boolean) {
+    this.record('sendTestEvent', failed);
+    this.deliver(event(0, { uuid: 'test-event' }));
+    return 'Test event received and stored.';
+  }
+
+  async getSettings(): Promise<SettingsView> {
+    this.record('getSettings');
+    return {
+      settings: JSON.parse(JSON.stringify(this.current)), signing_key_set: true, database_path: '/tmp/doorwatch.sqlite3',
+      settings_path: '/tmp/settings.toml', listen_overridden_by_env: false, listening_on: '127.0.0.1:8787',
+      ngrok_token_set: false, kisi_key_set: false, ngrok_token_from_env: false, kisi_key_from_env: false,
+    };
+  }
+
+  async saveSettings(s: Settings) {
+    this.record('saveSettings', s);
+    this.current = JSON.parse(JSON.stringify(s)); // what IPC does (a Svelte state proxy cannot be structured-cloned)
+    return this.getSettings();
+  }
+
+  async setSigningKey(key: string | null) {
+    this.record('setSigningKey', key);
+    return this.getSettings();
+  }
+  async generateSigningKey() {
+    return 'a'.repeat(64);
+  }
+  async pauseAlerts() {
+    return this.status();
+  }
+  async openDataFolder() {}
+  async closeWindow() {}
+  async setSecret(name: 'ngrok_authtoken' | 'kisi_api_key', value: string) {
+    this.record('setSecret', name, value);
+    return this.getSettings();
+  }
+  async connectKisi() {
+    return { created: true, url: 'https://doors.example/webhooks/kisi', integration_id: 1 } as never;
+  }
+  async reEnableWebhook() {}
+  async catchUp() {}
+  async testNotification() {
+    this.record('testNotification');
+  }
+  async insights() {
+    return { failures: [], unlocks_per_day: [] } as never;
+  }
+  async exportCsv() {
+    return null;
+  }
+  async onRequest() {}
+}
