@@ -19,6 +19,7 @@ fn main() {
         "catch_up",
         "export_csv",
         "insights",
+        "test_notification",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),

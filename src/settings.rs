@@ -20,6 +20,8 @@ pub struct Settings {
     pub start_at_login: bool,
     /// Keep events this many days; 0 keeps them for ever.
     pub retention_days: u32,
+    /// The first-run guide was finished or skipped (it can be reopened from Settings).
+    pub setup_done: bool,
     pub alerts: AlertSettings,
     pub tunnel: TunnelSettings,
     pub kisi: KisiSettings,
@@ -59,6 +61,7 @@ impl Default for Settings {
             relaxed_durability: false,
             start_at_login: false,
             retention_days: 0,
+            setup_done: false,
             alerts: AlertSettings::default(),
             tunnel: TunnelSettings::default(),
             kisi: KisiSettings::default(),
@@ -174,6 +177,10 @@ start_at_login = {login}
 # Default: 0, which keeps them for ever.
 retention_days = {retention}
 
+# The first-run guide was finished or skipped; false shows it again while no event has arrived.
+# Default: false. (Settings → "Setup guide…" reopens it at any time.)
+setup_done = {setup_done}
+
 [alerts]
 # Which events raise a desktop notification. Defaults: all true.
 failed_unlocks = {failed}
@@ -217,6 +224,7 @@ health_check_minutes = {health}
             relaxed = b(self.relaxed_durability),
             login = b(self.start_at_login),
             retention = self.retention_days,
+            setup_done = b(self.setup_done),
             failed = b(a.failed_unlocks),
             held = b(a.held_open),
             forced = b(a.forced_open),

@@ -76,6 +76,25 @@ pub async fn set_signing_key(
     Ok(state.settings_view()?)
 }
 
+/// The first-run guide's "Send a test notification": shown like an alert, so the person sees where
+/// refusals will appear (and finds out now if no notification daemon is running).
+#[tauri::command]
+pub async fn test_notification(app: AppHandle) -> CommandResult<()> {
+    crate::notifications::show(
+        &app,
+        doorwatch::alert::Alert {
+            key: "test".to_owned(),
+            title: "Doorwatch notifications work".to_owned(),
+            body: "A refused unlock will look like this: the door, who, when and Kisi's reason.".to_owned(),
+            uuid: String::new(),
+            door: None,
+            replaces: false,
+            urgent: false,
+        },
+    );
+    Ok(())
+}
+
 #[tauri::command]
 pub async fn generate_signing_key() -> CommandResult<String> {
     Ok(generate_key())

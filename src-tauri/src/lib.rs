@@ -78,6 +78,7 @@ pub fn run() {
             commands::catch_up,
             commands::export_csv,
             commands::insights,
+            commands::test_notification,
         ])
         .on_window_event(windows::on_event)
         .setup(move |app| {
@@ -265,10 +266,11 @@ pub(crate) fn apply_settings(app: &AppHandle, state: &AppState, mut settings: Se
 
 /// Posts a signed sample event to this app's own receiver, as Kisi would.
 pub(crate) async fn send_test(state: &AppState, failed: bool) -> CommandResult<String> {
-    let url = state.with_receiver(|r| r.local_url()).ok_or_else(|| {
+    // Signed with the key the receiver checks right now (a key just set in Settings or the setup guide
+    // counts, even where DOORWATCH_SIGNING_KEY chose the one it started with).
+    let (url, key) = state.with_receiver(|r| (r.local_url(), r.key_slot().get())).ok_or_else(|| {
         CommandError::new("not_receiving", "The receiver is not running, so there is nothing to test.")
     })?;
-    let key = config::signing_key(&state.secrets)?;
     let body = doorwatch::send_test::sample_event(failed, chrono::Utc::now());
     let answer = doorwatch::send_test::send(&url, body, key.as_ref())
         .await

@@ -13,7 +13,11 @@ use fantoccini::{Client, Locator};
 use support::{wait_until, Desktop, KEY};
 
 async fn post(url: &str, body: &str) -> (u16, String) {
-    let signature = SigningKey::new(KEY).unwrap().sign(body.as_bytes());
+    post_signed(url, body, KEY).await
+}
+
+async fn post_signed(url: &str, body: &str, key: &str) -> (u16, String) {
+    let signature = SigningKey::new(key).unwrap().sign(body.as_bytes());
     let r = reqwest::Client::new()
         .post(url)
         .header("content-type", "application/json")
@@ -68,6 +72,15 @@ async fn a_failed_unlock_appears_live_and_notifies_once_and_the_tray_app_keeps_r
         c.wait().at_most(Duration::from_secs(30)).for_element(Locator::Css("[data-testid=status-bar]")).await.unwrap();
     wait_for_text(&status, "Listening").await;
     assert!(status.text().await.unwrap().contains("Signature check on"));
+    // A fresh install opens on the setup guide (its own test walks through it); skipped here.
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[data-testid=wizard-skip]"))
+        .await
+        .expect("the first-run guide")
+        .click()
+        .await
+        .unwrap();
 
     // A signed failed unlock: one row, marked failed, and exactly one notification naming door and person.
     let (code, answer) = post(&desktop.webhook(), &unlock("e2e-fail-1", "Grace Hopper", false)).await;
@@ -350,8 +363,12 @@ async fn the_nights_events_are_fetched_at_start_and_connect_to_kisi_sets_up_the_
         ("DOORWATCH_SAVE_AS", csv.to_str().unwrap()),
     ]);
     std::fs::create_dir_all(desktop.config_dir()).unwrap();
-    std::fs::write(desktop.config_dir().join("settings.toml"), "[tunnel]\npublic_url = \"https://door.example\"\n")
-        .unwrap();
+    // Set up long ago: no first-run guide.
+    std::fs::write(
+        desktop.config_dir().join("settings.toml"),
+        "setup_done = true\n[tunnel]\npublic_url = \"https://door.example\"\n",
+    )
+    .unwrap();
 
     let c = desktop.open_app().await;
     c.wait()
@@ -512,4 +529,94 @@ async fn the_nights_events_are_fetched_at_start_and_connect_to_kisi_sets_up_the_
     let settings = std::fs::read_to_string(desktop.config_dir().join("settings.toml")).unwrap();
     assert!(!settings.contains("2aBcDeFg"), "and never in the settings file");
     c.close().await.unwrap();
+}
+
+/// A fresh install: the first-run guide goes from nothing to a public URL, Kisi set up by hand with a
+/// signature key the receiver then checks, a test event in the timeline and a test notification; it
+/// remembers it was done, and Settings opens it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_run_guide_goes_from_nothing_to_a_test_event_and_a_notification() {
+    let _one = ONE_DESKTOP.lock().await;
+    let desktop = Desktop::start();
+    let c = desktop.open_app().await;
+    let find = |css: &'static str| {
+        let c = c.clone();
+        async move {
+            c.wait()
+                .at_most(Duration::from_secs(15))
+                .for_element(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("{css}: {e}"))
+        }
+    };
+    find("[data-testid=wizard]").await;
+
+    // 1. Receiving: "I have my own URL".
+    find("[data-testid=wizard-own-url]").await.click().await.unwrap();
+    find("[data-testid=wizard-public-url]").await.send_keys("https://doors.example").await.unwrap();
+    c.find(Locator::XPath("//section[@data-testid='wizard']//button[normalize-space()='Save']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::XPath("//p[contains(., 'Reachable at https://doors.example')]"))
+        .await
+        .expect("the guide says Kisi can reach the URL");
+    find("[data-testid=wizard-next]").await.click().await.unwrap();
+
+    // 2. Kisi, by hand: the URL to paste and a fresh signature key, which the receiver checks from then on.
+    find("[data-testid=wizard-kisi-manual]").await.click().await.unwrap();
+    let url = find("[data-testid=wizard-webhook-url]").await.text().await.unwrap();
+    assert_eq!(url, "https://doors.example/webhooks/kisi");
+    let key_shown = find("[data-testid=wizard-signing-key]").await;
+    let start = Instant::now();
+    let mut key = String::new();
+    while key.len() < 32 {
+        assert!(start.elapsed() < Duration::from_secs(10), "no signature key shown: {key:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        key = key_shown.text().await.unwrap();
+    }
+    find("[data-testid=wizard-use-key]").await.click().await.unwrap();
+    let message = find("[data-testid=wizard-message]").await;
+    wait_for_text(&message, "checks every delivery").await;
+    let (code, _) = post_signed(&desktop.webhook(), &unlock("e2e-new-key", "Ada Lovelace", true), &key).await;
+    assert_eq!(code, 200, "a delivery signed with the new key is stored");
+    let (code, _) = post(&desktop.webhook(), &unlock("e2e-old-key", "Ada Lovelace", true)).await;
+    assert_eq!(code, 401, "the old key no longer passes");
+    find("[data-testid=wizard-next]").await.click().await.unwrap();
+
+    // 3. A test event through the receiver.
+    find("[data-testid=wizard-send-test]").await.click().await.unwrap();
+    find("[data-testid=wizard-test-result]").await;
+    find("[data-testid=wizard-next]").await.click().await.unwrap();
+
+    // 4. A test notification, and start at login.
+    find("[data-testid=wizard-test-notification]").await.click().await.unwrap();
+    wait_until("the test notification", Duration::from_secs(10), || {
+        desktop.notifications_with("Doorwatch notifications work") == 1
+    });
+    find("[data-testid=wizard-start-at-login]").await.click().await.unwrap();
+    find("[data-testid=wizard-finish]").await.click().await.unwrap();
+
+    // Done: the timeline, with the deliveries of the guide; remembered in the settings file.
+    find("[data-testid=timeline-row][data-uuid='e2e-new-key']").await;
+    let rows = c.find_all(Locator::Css("[data-testid=timeline-row]")).await.unwrap().len();
+    assert_eq!(rows, 2, "the test event and the delivery signed with the new key");
+    let settings = std::fs::read_to_string(desktop.config_dir().join("settings.toml")).unwrap();
+    assert!(settings.contains("setup_done = true"), "{settings}");
+    assert!(settings.contains("start_at_login = true"), "{settings}");
+    assert!(settings.contains("public_url = \"https://doors.example\""), "{settings}");
+    assert!(!settings.contains(&key), "the signature key is a secret, not a setting");
+    wait_until("the login item", Duration::from_secs(10), || {
+        desktop.home().join(".config/autostart/Doorwatch.desktop").exists()
+    });
+
+    // Settings opens the guide again.
+    find("[data-testid=open-settings]").await.click().await.unwrap();
+    find("[data-testid=open-guide]").await.click().await.unwrap();
+    find("[data-testid=wizard]").await;
+    let _ = c.close().await;
 }

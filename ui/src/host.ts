@@ -22,6 +22,8 @@ export interface Host {
   /** Creates or repairs Doorwatch's webhook at Kisi for the public URL, with a fresh signing key. */
   connectKisi(): Promise<SetupOutcome>;
   reEnableWebhook(): Promise<void>;
+  /** Shows a sample notification, as the first-run guide's test. */
+  testNotification(): Promise<void>;
   catchUp(): Promise<void>;
   /** Failed unlocks per door and hour, and unlocks per day, over the last `days` days. */
   insights(days: number): Promise<Insights>;
@@ -50,6 +52,7 @@ export const tauriHost: Host = {
   setSecret: (name, value) => invoke('set_secret', { name, value }),
   connectKisi: () => invoke('connect_kisi'),
   reEnableWebhook: () => invoke('re_enable_webhook'),
+  testNotification: () => invoke('test_notification'),
   catchUp: () => invoke('catch_up'),
   exportCsv: (filter) => invoke('export_csv', { filter }),
   insights: (days) => invoke('insights', { days }),

@@ -19,4 +19,8 @@ start_at_login: boolean,
 /**
  * Keep events this many days; 0 keeps them for ever.
  */
-retention_days: number, alerts: AlertSettings, tunnel: TunnelSettings, kisi: KisiSettings, };
+retention_days: number, 
+/**
+ * The first-run guide was finished or skipped (it can be reopened from Settings).
+ */
+setup_done: boolean, alerts: AlertSettings, tunnel: TunnelSettings, kisi: KisiSettings, };
