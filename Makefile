@@ -5,7 +5,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run serve test lint unit ui ui-test bindings bench bench-core bench-desktop soak fuzz icons setup-core setup-desktop setup-test setup-bench setup-fuzz clean
+.PHONY: run serve test lint unit ui ui-test bindings bench bench-core bench-desktop soak fuzz icons dist dist-deb dist-test setup-core setup-desktop setup-test setup-bench setup-fuzz setup-dist clean
 
 ## run: build the timeline UI and start the desktop app (tray icon + window)
 run: setup-desktop ui
@@ -51,6 +51,7 @@ bench-core: setup-bench
 
 ## bench-desktop: memory, start-up and live latency of the release app under Xvfb, against a minimal Tauri app
 bench-desktop: setup-test ui
+	$(CARGO) build --release --locked -p doorwatch-floor
 	$(CARGO) bench --locked -p doorwatch-desktop --bench desktop
 
 ## soak: the long forms of the reliability harnesses — 50 SIGKILLs of a serving receiver, then fuzzing
@@ -69,13 +70,38 @@ fuzz: setup-fuzz
 setup-fuzz:
 	@scripts/setup.sh core fuzz
 
-## icons: regenerate the PNG/ICO icons from the SVG sources in icons/
-icons:
+## icons: regenerate every icon from the SVG sources in icons/ (app icon at all sizes, .ico, .icns,
+## the tray's three states, and their macOS menu-bar templates)
+icons: ui/node_modules/.package-lock.json
 	@scripts/setup.sh icons
-	cd icons && for s in 32 128 256 512; do rsvg-convert -w $$s -h $$s doorwatch.svg -o $${s}x$${s}.png; done
-	cd icons && cp 512x512.png icon.png && rsvg-convert -w 64 -h 64 doorwatch.svg -o tray-normal.png
+	rm -rf target/icons && ui/node_modules/.bin/tauri icon icons/doorwatch.svg -o target/icons
+	cp target/icons/32x32.png target/icons/64x64.png target/icons/128x128.png target/icons/128x128@2x.png \
+	  target/icons/icon.png target/icons/icon.icns target/icons/icon.ico icons/
+	cd icons && for s in 256 512; do rsvg-convert -w $$s -h $$s doorwatch.svg -o $${s}x$${s}.png; done
+	cd icons && rsvg-convert -w 64 -h 64 doorwatch.svg -o tray-normal.png
 	cd icons && for t in attention trouble; do rsvg-convert -w 64 -h 64 tray-$$t.svg -o tray-$$t.png; done
-	cd icons && convert 256x256.png 128x128.png 32x32.png icon.ico
+	cd icons && for t in normal attention trouble; do \
+	  rsvg-convert -w 22 -h 22 tray-template-$$t.svg -o tray-template-$$t.png && \
+	  rsvg-convert -w 44 -h 44 tray-template-$$t.svg -o tray-template-$$t@2x.png; done
+
+## dist: the installable packages, in target/release/bundle/ — .deb and AppImage on Linux (the AppImage
+## step downloads linuxdeploy from GitHub); on macOS the same command makes the .app and .dmg, on
+## Windows the .msi and NSIS installer
+BUNDLES_linux = deb,appimage
+dist: setup-desktop ui
+	ui/node_modules/.bin/tauri build --ci $(if $(filter Linux,$(shell uname -s)),--bundles $(BUNDLES_linux))
+
+## dist-deb: only the .deb (no download needed)
+dist-deb: setup-desktop ui
+	ui/node_modules/.bin/tauri build --ci --bundles deb
+
+## dist-test: build the .deb, install it with dpkg, run the installed app under Xvfb, uninstall (needs root
+## or password-less sudo; CI runs it after make test)
+dist-test: dist-deb setup-dist
+	scripts/dist-test.sh
+
+setup-dist:
+	@scripts/setup.sh dist
 
 setup-core:
 	@scripts/setup.sh core

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing Doorwatch needs on Debian/Ubuntu, and nothing that is already there.
-# Usage: scripts/setup.sh GROUP...   (groups: core, desktop, e2e, bench, icons, fuzz)
+# Usage: scripts/setup.sh GROUP...   (groups: core, desktop, e2e, bench, icons, fuzz, dist)
 # Uses sudo when not root. Safe to run again: it only installs what is missing.
 set -euo pipefail
 
@@ -12,7 +12,8 @@ packages_for() {
     bench) echo "build-essential" ;;
     icons) echo "librsvg2-bin imagemagick" ;;
     fuzz) echo "build-essential" ;;
-    *) echo "scripts/setup.sh: unknown group '$1' (core, desktop, e2e, bench, icons, fuzz)" >&2; exit 2 ;;
+    dist) echo "curl openssl sqlite3 xvfb dbus x11-utils" ;;
+    *) echo "scripts/setup.sh: unknown group '$1' (core, desktop, e2e, bench, icons, fuzz, dist)" >&2; exit 2 ;;
   esac
 }
 

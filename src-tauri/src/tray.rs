@@ -77,11 +77,23 @@ enum Look {
     Trouble,
 }
 
+/// Linux and Windows panels show the coloured tile, legible on light and dark panels alike.
+#[cfg(not(target_os = "macos"))]
 fn icon(look: Look) -> Image<'static> {
     match look {
         Look::Normal => tauri::include_image!("../icons/tray-normal.png"),
         Look::Attention => tauri::include_image!("../icons/tray-attention.png"),
         Look::Trouble => tauri::include_image!("../icons/tray-trouble.png"),
+    }
+}
+
+/// The macOS menu bar wants template images (shape only, tinted by the system for light and dark).
+#[cfg(target_os = "macos")]
+fn icon(look: Look) -> Image<'static> {
+    match look {
+        Look::Normal => tauri::include_image!("../icons/tray-template-normal@2x.png"),
+        Look::Attention => tauri::include_image!("../icons/tray-template-attention@2x.png"),
+        Look::Trouble => tauri::include_image!("../icons/tray-template-trouble@2x.png"),
     }
 }
 
@@ -126,6 +138,7 @@ pub fn build(app: &tauri::App) -> tauri::Result<()> {
     )?;
     TrayIconBuilder::with_id(TRAY)
         .icon(icon(Look::Normal))
+        .icon_as_template(cfg!(target_os = "macos"))
         .tooltip("Doorwatch")
         .menu(&menu)
         .on_menu_event(|app, event| {
@@ -207,6 +220,7 @@ pub fn refresh(app: &AppHandle) {
     let _ = items.start_at_login.set_checked(login);
     if let Some(tray) = app.tray_by_id(TRAY) {
         let _ = tray.set_icon(Some(icon(look)));
+        let _ = tray.set_icon_as_template(cfg!(target_os = "macos"));
         let _ = tray.set_tooltip(Some(format!("Doorwatch — {summary}{paused_text}")));
         let _ = tray.set_title(if unseen > 0 { Some(unseen.to_string()) } else { None::<String> });
     }

@@ -1,6 +1,7 @@
 //! The memory and start-up floor that benches/desktop.rs compares Doorwatch with: a minimal Tauri 2 app
 //! from the same dependency versions, with only a tray icon (`--tray`), or a tray icon and one empty
-//! window (`--window`). It is a benchmark baseline, not part of the product.
+//! window (`--window`). It is a benchmark baseline, not part of the product: a package of its own, so the
+//! bundler never ships it (`make bench-desktop` builds it).
 
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
@@ -13,7 +14,7 @@ fn main() {
             let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
             let menu = Menu::with_items(app, &[&quit])?;
             TrayIconBuilder::new()
-                .icon(tauri::include_image!("../icons/tray-normal.png"))
+                .icon(tauri::include_image!("../../icons/tray-normal.png"))
                 .menu(&menu)
                 .on_menu_event(|app, _| app.exit(0))
                 .build(app)?;
