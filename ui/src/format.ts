@@ -61,17 +61,29 @@ export function ago(ms: number | null, now = Date.now()): string {
   return `${Math.floor(s / 86_400)} days ago`;
 }
 
+/** Each event's local midnight, worked out once per event (parsing thousands of dates on every page
+ * loaded would make each page slower than the last). */
+const DAY_OF = new WeakMap<StoredEvent, number>();
+
+function dayOf(e: StoredEvent): number {
+  let start = DAY_OF.get(e);
+  if (start === undefined) {
+    start = dayStart(new Date(e.created_at));
+    DAY_OF.set(e, start);
+  }
+  return start;
+}
+
 /** Groups events (newest first) into consecutive days. Linear, and the day's label is made once per day,
  * not once per event: this runs on every page loaded and every push. */
 export function byDay(events: StoredEvent[], now = new Date()): { day: string; events: StoredEvent[] }[] {
   const groups: { day: string; events: StoredEvent[] }[] = [];
   let current = NaN;
   for (const e of events) {
-    const d = new Date(e.created_at);
-    const start = dayStart(d);
+    const start = dayOf(e);
     if (start !== current || groups.length === 0) {
       current = start;
-      const day = labelFor(d, now);
+      const day = labelFor(new Date(e.created_at), now);
       const last = groups[groups.length - 1];
       // Events whose times do not parse share the "Invalid Date" group rather than making one each.
       if (last && last.day === day) {
