@@ -85,7 +85,7 @@ icons: ui/node_modules/.package-lock.json
 	  rsvg-convert -w 44 -h 44 tray-template-$$t.svg -o tray-template-$$t@2x.png; done
 
 ## dist: the installable packages, in target/release/bundle/ — .deb and AppImage on Linux (the AppImage
-## step downloads linuxdeploy from GitHub); on macOS the same command makes the .app and .dmg, on
+## step downloads its tools, AppRun and linuxdeploy, from GitHub); on macOS the same command makes the .app and .dmg, on
 ## Windows the .msi and NSIS installer
 BUNDLES_linux = deb,appimage
 dist: setup-desktop ui
