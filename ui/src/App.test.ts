@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { flushSync, mount, unmount } from 'svelte';
 import App from './App.svelte';
 import { FakeHost, event } from './test/fakeHost';
+import { DAY_HEIGHT, ROW_HEIGHT } from './virtual';
 
 let app: ReturnType<typeof mount> | null = null;
 
@@ -61,6 +62,25 @@ describe('the timeline', () => {
     await settle();
     expect(rows(root)[0].dataset.uuid).toBe('live');
     expect(host.called('listEvents').length).toBe(reads);
+  });
+
+  it('keeps the row being read in place when events arrive above it, and counts them on a pill', async () => {
+    const host = new FakeHost(Array.from({ length: 40 }, (_, i) => event(i + 1)));
+    const root = await open(host);
+    const timeline = root.querySelector<HTMLElement>('.timeline')!;
+    timeline.scrollTop = 200;
+    timeline.dispatchEvent(new Event('scroll'));
+    await settle();
+    host.deliver(event(0, { uuid: 'live' }));
+    await settle();
+    // One row more above (and a heading, had it been just after midnight): scrolled down by as much.
+    expect([200 + ROW_HEIGHT, 200 + ROW_HEIGHT + DAY_HEIGHT]).toContain(timeline.scrollTop);
+    const pill = root.querySelector<HTMLButtonElement>('[data-testid=new-events-pill]');
+    expect(pill?.textContent).toContain('1 new event');
+    timeline.scrollTop = 0;
+    timeline.dispatchEvent(new Event('scroll'));
+    await settle();
+    expect(root.querySelector('[data-testid=new-events-pill]')).toBeNull();
   });
 
   it('keeps the DOM small however many rows are loaded', async () => {

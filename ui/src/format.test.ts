@@ -1,6 +1,6 @@
 // The window's logic without a window: merging live events, day groups, ages, the filter summary.
 import { describe, expect, it } from 'vitest';
-import { ago, byDay, catchingUp, dayLabel, filterSummary, merge, plural } from './format';
+import { ago, catchingUp, continues, dayLabel, filterSummary, merge, plural } from './format';
 import type { StoredEvent } from './types';
 
 function ev(uuid: string, created_at: string, id = 1): StoredEvent {
@@ -36,21 +36,28 @@ describe('merge', () => {
   });
 });
 
+describe('continues', () => {
+  const loaded = [ev('c', '2026-11-30T11:00:00Z', 3), ev('b', '2026-11-30T10:00:00Z', 2)];
+
+  it('takes an older page as it is, dropping a repeat of the row before', () => {
+    const page = [ev('b', '2026-11-30T10:00:00Z', 2), ev('a', '2026-11-30T09:00:00Z', 1), ev('z', '2026-11-29T09:00:00Z', 0)];
+    expect(continues(loaded, page)?.map((e) => e.uuid)).toEqual(['a', 'z']);
+    expect(continues([], page)?.map((e) => e.uuid)).toEqual(['b', 'a', 'z']);
+  });
+
+  it('leaves a page that reaches among the loaded rows to merge', () => {
+    expect(continues(loaded, [ev('late', '2026-11-30T10:30:00Z', 9)])).toBeNull();
+    expect(continues(loaded, [ev('a', '2026-11-30T09:00:00Z', 1), ev('n', '2026-11-30T09:30:00Z', 4)])).toBeNull();
+  });
+});
+
 describe('days and ages', () => {
   const now = new Date(2026, 10, 30, 15, 0, 0);
   it('labels today and yesterday in words', () => {
     expect(dayLabel(new Date(2026, 10, 30, 8).toISOString(), now)).toBe('Today');
     expect(dayLabel(new Date(2026, 10, 29, 23).toISOString(), now)).toBe('Yesterday');
     expect(dayLabel(new Date(2026, 10, 20, 12).toISOString(), now)).not.toMatch(/Today|Yesterday/);
-  });
-
-  it('groups consecutive events by day', () => {
-    const groups = byDay(
-      [ev('1', new Date(2026, 10, 30, 9).toISOString()), ev('2', new Date(2026, 10, 30, 8).toISOString()),
-       ev('3', new Date(2026, 10, 29, 9).toISOString())],
-      now,
-    );
-    expect(groups.map((g) => [g.day, g.events.length])).toEqual([['Today', 2], ['Yesterday', 1]]);
+    expect(dayLabel('not a time', now)).toBe('Unknown date');
   });
 
   it('says how long ago in minutes, hours, days', () => {

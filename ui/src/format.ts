@@ -37,6 +37,7 @@ function dayStart(d: Date): number {
 }
 
 function labelFor(d: Date, now: Date): string {
+  if (Number.isNaN(d.getTime())) return 'Unknown date';
   const days = Math.round((dayStart(now) - dayStart(d)) / 86_400_000);
   if (days === 0) return 'Today';
   if (days === 1) return 'Yesterday';
@@ -49,7 +50,8 @@ export function dayLabel(iso: string, now = new Date()): string {
 }
 
 export function timeOf(iso: string): string {
-  return TIME.format(new Date(iso));
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '--:--' : TIME.format(d);
 }
 
 export function ago(ms: number | null, now = Date.now()): string {
@@ -61,11 +63,11 @@ export function ago(ms: number | null, now = Date.now()): string {
   return `${Math.floor(s / 86_400)} days ago`;
 }
 
-/** Each event's local midnight, worked out once per event (parsing thousands of dates on every page
- * loaded would make each page slower than the last). */
+/** Each event's local midnight, worked out once per event (parsing thousands of dates again on every
+ * page loaded would make each page slower than the last). NaN when the time does not parse. */
 const DAY_OF = new WeakMap<StoredEvent, number>();
 
-function dayOf(e: StoredEvent): number {
+export function eventDay(e: StoredEvent): number {
   let start = DAY_OF.get(e);
   if (start === undefined) {
     start = dayStart(new Date(e.created_at));
@@ -74,33 +76,32 @@ function dayOf(e: StoredEvent): number {
   return start;
 }
 
-/** Groups events (newest first) into consecutive days. Linear, and the day's label is made once per day,
- * not once per event: this runs on every page loaded and every push. */
-export function byDay(events: StoredEvent[], now = new Date()): { day: string; events: StoredEvent[] }[] {
-  const groups: { day: string; events: StoredEvent[] }[] = [];
-  let current = NaN;
-  for (const e of events) {
-    const start = dayOf(e);
-    if (start !== current || groups.length === 0) {
-      current = start;
-      const day = labelFor(new Date(e.created_at), now);
-      const last = groups[groups.length - 1];
-      // Events whose times do not parse share the "Invalid Date" group rather than making one each.
-      if (last && last.day === day) {
-        last.events.push(e);
-        continue;
-      }
-      groups.push({ day, events: [e] });
-    } else {
-      groups[groups.length - 1].events.push(e);
-    }
-  }
-  return groups;
+/** The heading of the day `e` happened, relative to `now`; made once per day in the timeline, not per row. */
+export function eventDayLabel(e: StoredEvent, now: Date): string {
+  return labelFor(new Date(e.created_at), now);
 }
 
 /** Newest first: by the event's own time, then by store id. */
 function newerFirst(a: StoredEvent, b: StoredEvent): number {
   return Date.parse(b.created_at) - Date.parse(a.created_at) || b.id - a.id;
+}
+
+/** The events of an older page that follow the last one loaded, in order and without duplicates, or null
+ * when some of the page belongs among the rows already loaded (then `merge` places it). Linear in the page
+ * alone, so the thousandth page costs what the first did. */
+export function continues(current: StoredEvent[], page: StoredEvent[]): StoredEvent[] | null {
+  const last = current[current.length - 1];
+  const out: StoredEvent[] = [];
+  for (const e of page) {
+    const before = out.length > 0 ? out[out.length - 1] : last;
+    if (before && newerFirst(before, e) >= 0) {
+      // The row just before, again: dropped, as merge would. Anything else out of order: merge's job.
+      if (before.uuid === e.uuid) continue;
+      return null;
+    }
+    out.push(e);
+  }
+  return out;
 }
 
 /** Merges pushed events into the list, newest first by the event's own time, without duplicates. Only

@@ -1,7 +1,8 @@
 // Virtualised timeline: the loaded events (thousands, after deep scrolling) laid out as day headings and
 // rows of fixed heights, of which only those in and near the viewport are put in the DOM. Pure, so it is
-// tested without a window; App.svelte owns the scroll position.
+// tested without a window; Timeline.svelte owns the scroll position.
 import type { StoredEvent } from './types';
+import { eventDay, eventDayLabel } from './format';
 
 /** Heights in CSS pixels; app.css gives the rows and headings exactly these (`--row-h`, `--day-h`). */
 export const ROW_HEIGHT = 38;
@@ -15,26 +16,57 @@ export interface Layout {
   items: Item[];
   /** `offsets[i]` is the top of item i; `offsets[items.length]` the total height. */
   offsets: Float64Array;
-  /** The item index of each event, by uuid. */
+  /** The item index of each event, by uuid; its size is the number of rows. */
   index: Map<string, number>;
+  /** Where the last day stands, so that `extend` carries on from it. */
+  tail: { buf: Float64Array; day: number; label: string; now: Date };
 }
 
-/** Lays out day groups (newest first, as `byDay` makes them) one under the other. */
-export function layout(groups: { day: string; events: StoredEvent[] }[]): Layout {
-  const items: Item[] = [];
-  const index = new Map<string, number>();
-  for (const g of groups) {
-    items.push({ kind: 'day', day: g.day, key: `day:${g.day}` });
-    for (const e of g.events) {
-      index.set(e.uuid, items.length);
-      items.push({ kind: 'row', day: g.day, key: e.uuid, event: e });
+/** Lays out events (newest first) as a heading for each day, then its rows, one under the other. */
+export function layout(events: StoredEvent[], now = new Date()): Layout {
+  const empty: Layout = {
+    items: [],
+    offsets: new Float64Array(1),
+    index: new Map(),
+    tail: { buf: new Float64Array(1), day: NaN, label: '', now },
+  };
+  return extend(empty, events);
+}
+
+/** Appends `older` (events that sort after the last one laid out: an older page) in time linear in
+ * `older` alone; the 100th page costs what the first did. `prev` is taken over: its arrays grow in place,
+ * so only the returned layout may be used afterwards. */
+export function extend(prev: Layout, older: StoredEvent[]): Layout {
+  const { items, index } = prev;
+  let { buf, day, label } = prev.tail;
+  const now = prev.tail.now;
+  // At most a heading and a row per event; the buffer doubles, so appends stay linear overall.
+  const need = items.length + 2 * older.length + 1;
+  if (buf.length < need) {
+    const grown = new Float64Array(Math.max(need, 2 * buf.length));
+    grown.set(buf.subarray(0, items.length + 1));
+    buf = grown;
+  }
+  let top = buf[items.length];
+  for (const e of older) {
+    const d = eventDay(e);
+    if (d !== day || items.length === 0) {
+      day = d;
+      const l = eventDayLabel(e, now);
+      // Times that do not parse share one "Unknown date" heading rather than making one each.
+      if (l !== label || items.length === 0) {
+        label = l;
+        items.push({ kind: 'day', day: l, key: `day:${l}` });
+        top += DAY_HEIGHT;
+        buf[items.length] = top;
+      }
     }
+    index.set(e.uuid, items.length);
+    items.push({ kind: 'row', day: label, key: e.uuid, event: e });
+    top += ROW_HEIGHT;
+    buf[items.length] = top;
   }
-  const offsets = new Float64Array(items.length + 1);
-  for (let i = 0; i < items.length; i++) {
-    offsets[i + 1] = offsets[i] + (items[i].kind === 'day' ? DAY_HEIGHT : ROW_HEIGHT);
-  }
-  return { items, offsets, index };
+  return { items, index, offsets: buf.subarray(0, items.length + 1), tail: { buf, day, label, now } };
 }
 
 /** The first item whose bottom is below `y` (binary search over the offsets). */
