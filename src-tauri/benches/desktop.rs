@@ -12,21 +12,25 @@
 //! the first rows painted (the page marks it after the next animation frame), against the same on the
 //! 100,000-event store; scrolling 10,000 rows deep (DOM node count and each older page's load time,
 //! against the top of the list and the first pages); and a burst of 500 deliveries in one second with
-//! the longest gap between animation frames, against the same window idle. Run with
-//! `make bench-desktop`.
+//! the longest gap between animation frames, against the same window idle. Last, on each store, the app
+//! started in the tray has its window closed and opened again (`reopen_run`), timed from the request to
+//! the list on screen. Run with `make bench-desktop`.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use doorwatch::event::{format_time, Event, Source};
 use doorwatch::signature::SigningKey;
 use doorwatch::store::{Delivery, Store, StoreOptions, Synchronous};
 use fantoccini::Locator;
-use support::{Desktop, KEY};
+use support::{tree, Desktop, KEY};
+use x11rb::connection::Connection as _;
+use x11rb::protocol::xproto::{AtomEnum, ClientMessageEvent, ConnectionExt as _, EventMask, ImageFormat, MapState};
 
 const EVENTS: usize = 100_000;
 const TIMELINE_EVENTS: usize = 1_000_000;
@@ -34,6 +38,8 @@ const DEEP_ROWS: usize = 10_000;
 const BURST: usize = 500;
 const DELIVERIES: usize = 200;
 const SETTLE: Duration = Duration::from_secs(5);
+/// How many times the window is closed and opened again in a running app.
+const REOPENS: usize = 7;
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -46,7 +52,9 @@ fn main() {
         // The timeline half alone (a quicker run while working on the UI).
         fill(&desktop, EVENTS..TIMELINE_EVENTS);
         let timeline = rt.block_on(timeline_run(&desktop));
-        print_timeline(&timeline, None);
+        stop_app(&desktop);
+        let reopen = reopen_run(&desktop, REOPENS);
+        print_timeline(&timeline, None, &reopen, None);
         return;
     }
     let floor = floor_program();
@@ -57,11 +65,13 @@ fn main() {
     let (open, closed, closed_after, live, acks) =
         (run.open, run.closed, run.closed_after_deliveries, run.latencies, run.acks);
     stop_app(&desktop);
+    let reopen_baseline = reopen_run(&desktop, REOPENS);
     let t = Instant::now();
     fill(&desktop, EVENTS..TIMELINE_EVENTS);
     eprintln!("store filled up to {TIMELINE_EVENTS} events in {:.1} s", t.elapsed().as_secs_f64());
     let timeline = rt.block_on(timeline_run(&desktop));
     stop_app(&desktop);
+    let reopen = reopen_run(&desktop, REOPENS);
 
     println!("# Desktop benchmark (release build, Xvfb, {EVENTS} events stored)");
     println!();
@@ -122,11 +132,16 @@ fn main() {
          POST → 200 alone: p50 {a50:.1} ms, p99 {a99:.1} ms"
     );
     println!();
-    print_timeline(&timeline, Some(&run.first_rows));
+    print_timeline(&timeline, Some(&run.first_rows), &reopen, Some(&reopen_baseline));
 }
 
-/// The timeline half's table; `baseline` is the first rows on the 100,000-event store of the same run.
-fn print_timeline(timeline: &TimelineRun, baseline: Option<&FirstRows>) {
+/// The timeline half's table; the baselines are the same measures on the 100,000-event store of the same run.
+fn print_timeline(
+    timeline: &TimelineRun,
+    baseline: Option<&FirstRows>,
+    reopen: &Reopen,
+    reopen_baseline: Option<&Reopen>,
+) {
     println!("# Timeline on {TIMELINE_EVENTS} events");
     println!();
     println!("| measure | {TIMELINE_EVENTS} events | baseline | ratio | target |");
@@ -135,8 +150,26 @@ fn print_timeline(timeline: &TimelineRun, baseline: Option<&FirstRows>) {
         Some(then) => (format!("{then:.0} ms ({EVENTS} events)"), format!("{:.2}×", now / then)),
         None => ("(not run)".to_owned(), String::new()),
     };
+    let median = |v: &[f64]| percentiles(v.to_vec()).0;
+    let worst = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
+    let (b, r) = versus(median(&reopen.from_request), reopen_baseline.map(|b| median(&b.from_request)));
+    println!(
+        "| window opened in the running app (tray's Open) → first rows on screen, median of {} (worst) | {:.0} ms ({:.0} ms) | {b} | {r} | ≤ 500 ms |",
+        reopen.from_request.len(),
+        median(&reopen.from_request),
+        worst(&reopen.from_request)
+    );
+    let (b, r) = versus(median(&reopen.from_launch), reopen_baseline.map(|b| median(&b.from_launch)));
+    println!(
+        "| the same from a second launch (the launcher: a new process hands over) | {:.0} ms ({:.0} ms) | {b} | {r} | |",
+        median(&reopen.from_launch),
+        worst(&reopen.from_launch)
+    );
     let (b, r) = versus(timeline.first_rows.from_launch, baseline.map(|b| b.from_launch));
-    println!("| launch → first rows painted | {:.0} ms | {b} | {r} | ≤ 500 ms |", timeline.first_rows.from_launch);
+    println!(
+        "| app launch (process start) → first rows painted | {:.0} ms | {b} | {r} | |",
+        timeline.first_rows.from_launch
+    );
     let (b, r) = versus(timeline.first_rows.from_navigation, baseline.map(|b| b.from_navigation));
     println!("| page load start → first rows painted | {:.0} ms | {b} | {r} | |", timeline.first_rows.from_navigation);
     println!(
@@ -147,13 +180,19 @@ fn print_timeline(timeline: &TimelineRun, baseline: Option<&FirstRows>) {
         timeline.nodes_top,
         timeline.nodes_deep as f64 / timeline.nodes_top as f64
     );
-    let (first_p50, _) = percentiles(timeline.page_loads[..10].to_vec());
-    let (deep_p50, deep_p99) = percentiles(timeline.page_loads[timeline.page_loads.len() - 10..].to_vec());
-    let worst = timeline.page_loads.iter().copied().fold(0.0, f64::max);
+    let pages = &timeline.page_loads;
+    let (all_p50, all_p99) = percentiles(pages.clone());
+    let (first_p50, _) = percentiles(pages[..10].to_vec());
+    let (deep_p50, _) = percentiles(pages[pages.len() - 10..].to_vec());
     println!(
-        "| older page load (100 rows), last 10 pages before {DEEP_ROWS} rows: p50 / p99 | {deep_p50:.1} / {deep_p99:.1} ms \
-         (worst of all {}: {worst:.1} ms) | {first_p50:.1} ms (first 10 pages, p50) | {:.2}× | ≤ 20 ms |",
-        timeline.page_loads.len(),
+        "| older page load (100 rows), all {} pages down to {DEEP_ROWS} rows: p50 / p99 | {all_p50:.0} / {all_p99:.0} ms \
+         (over 20 ms: {} pages; worst {:.0} ms) | | | ≤ 20 ms |",
+        pages.len(),
+        pages.iter().filter(|&&t| t > 20.0).count(),
+        worst(pages)
+    );
+    println!(
+        "| the last 10 of them (p50) | {deep_p50:.0} ms | {first_p50:.0} ms (the first 10, p50) | {:.2}× | flat |",
         deep_p50 / first_p50
     );
     println!(
@@ -310,6 +349,7 @@ async fn timeline_run(desktop: &Desktop) -> TimelineRun {
         .filter_map(|v| v.as_f64())
         .collect();
     assert!(page_loads.len() >= 20, "only {} page loads were measured", page_loads.len());
+    eprintln!("older page loads, ms in order: {:?}", page_loads.iter().map(|t| t.round() as u32).collect::<Vec<_>>());
 
     // Back at the top, the same frame probe idle for a second, then during a burst of 500 in 1 s.
     c.execute("document.querySelector('.timeline').scrollTop = 0; return null;", vec![]).await.unwrap();
@@ -438,27 +478,6 @@ impl Memory {
     }
 }
 
-fn tree(root: u32) -> Vec<u32> {
-    let mut parents = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
-        // The parent is the second field after the parenthesised command name.
-        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { continue };
-        if let Some(ppid) = rest.split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok()) {
-            parents.push((pid, ppid));
-        }
-    }
-    let mut out = vec![root];
-    let mut i = 0;
-    while i < out.len() {
-        let p = out[i];
-        out.extend(parents.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
-        i += 1;
-    }
-    out
-}
-
 fn memory(root: u32) -> Memory {
     let mut m = Memory::default();
     let mut parts = Vec::new();
@@ -485,6 +504,17 @@ fn memory(root: u32) -> Memory {
 
 /// Starts `program`, times it to "tray ready" on stderr, lets it settle, measures, stops it.
 fn measure_spawned(desktop: &Desktop, program: &str, args: &[&str]) -> (Memory, Duration) {
+    let (mut child, ready, _) = spawn_ready(desktop, program, args);
+    std::thread::sleep(SETTLE);
+    let m = memory(child.id());
+    end_tree(child.id());
+    let _ = child.wait();
+    (m, ready)
+}
+
+/// Starts `program` on the test desktop and waits until it says "tray ready" on stderr; the receiver
+/// then gets the moment of each "opening the timeline window" it logs.
+fn spawn_ready(desktop: &Desktop, program: &str, args: &[&str]) -> (Child, Duration, Receiver<Instant>) {
     let start = Instant::now();
     let mut child: Child = Command::new(program)
         .args(args)
@@ -496,20 +526,190 @@ fn measure_spawned(desktop: &Desktop, program: &str, args: &[&str]) -> (Memory, 
         .unwrap();
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
+    let (opening_tx, opening) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             if line.contains("tray ready") {
                 let _ = tx.send(());
             }
+            if line.contains("opening the timeline window") {
+                let _ = opening_tx.send(Instant::now());
+            }
         }
     });
     rx.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| panic!("{program} never got its tray ready"));
-    let ready = start.elapsed();
-    std::thread::sleep(SETTLE);
-    let m = memory(child.id());
-    end_tree(child.id());
-    let _ = child.wait();
-    (m, ready)
+    (child, start.elapsed(), opening)
+}
+
+/// Window open → first rows on screen, in a running app: started in the tray (as at login), its window
+/// opened by a second launch, which hands over to it and so calls what the tray's Open calls
+/// (`windows::show_main`). The first opening, left to settle, gives the picture of the list; then the
+/// window is closed (as the window manager's close button does), left 5 s (its network process ends after
+/// 2 s, so every opening starts WebKit afresh), and opened again, timed to the first screen read that
+/// shows the list as it settled: from the launch (what the launcher costs), and from the app's "opening
+/// the timeline window" (what the tray's Open costs). The screen is read every ~10 ms, so each time is
+/// late by at most that.
+struct Reopen {
+    from_launch: Vec<f64>,
+    from_request: Vec<f64>,
+}
+
+fn reopen_run(desktop: &Desktop, times: usize) -> Reopen {
+    let program = env!("CARGO_BIN_EXE_doorwatch-desktop");
+    let (mut app, _, opening) = spawn_ready(desktop, program, &["--hidden"]);
+    let screen = Screen::connect(&desktop.env.iter().find(|(k, _)| k == "DISPLAY").unwrap().1);
+    let open = || {
+        Command::new(program)
+            .envs(desktop.env.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let wait_for_window = || {
+        let start = Instant::now();
+        loop {
+            if let Some(w) = screen.window("Doorwatch") {
+                return w;
+            }
+            assert!(start.elapsed() < Duration::from_secs(30), "the window never opened");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let mut launch = open();
+    let (_, (x, y, w, h)) = wait_for_window();
+    // The list and its headings, not the status bar (its "last event … ago" moves with the clock).
+    let rect = (x, y, w, h.saturating_sub(48));
+    // The pointer away from the window, so no row is under it (hovered) in one picture and not another.
+    screen.warp(if x > 0 { 0 } else { 1279 }, 799);
+    let mut picture = screen.grab(rect);
+    let settled = Instant::now();
+    let mut still = Instant::now();
+    while still.elapsed() < Duration::from_secs(3) {
+        assert!(settled.elapsed() < Duration::from_secs(60), "the window never settled");
+        std::thread::sleep(Duration::from_millis(100));
+        let now = screen.grab(rect);
+        if differing(&now, &picture) > 0 {
+            picture = now;
+            still = Instant::now();
+        }
+    }
+    let _ = launch.wait();
+    let mut out = Reopen { from_launch: Vec::new(), from_request: Vec::new() };
+    for _ in 0..times {
+        let (window, _) = wait_for_window();
+        screen.close(window);
+        let start = Instant::now();
+        while screen.window("Doorwatch").is_some() {
+            assert!(start.elapsed() < Duration::from_secs(10), "the window did not close");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(SETTLE);
+        assert!(differing(&screen.grab(rect), &picture) > 0, "the list is still on screen after closing");
+        while opening.try_recv().is_ok() {}
+        let t0 = Instant::now();
+        let mut launch = open();
+        loop {
+            // Matching to within 0.1% of the pixels: exact but for a blinking text caret, were there one.
+            if differing(&screen.grab(rect), &picture) * 1000 <= picture.len() / 4 {
+                break;
+            }
+            assert!(t0.elapsed() < Duration::from_secs(30), "the reopened window never showed the list");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let (shown, from_launch) = (Instant::now(), t0.elapsed());
+        let asked = opening.recv_timeout(Duration::from_secs(10)).expect("the app never logged the window opening");
+        out.from_launch.push(from_launch.as_secs_f64() * 1000.0);
+        out.from_request.push((shown - asked).as_secs_f64() * 1000.0);
+        let _ = launch.wait();
+        assert_eq!(
+            screen.window("Doorwatch").map(|(_, at)| at),
+            Some((x, y, w, h)),
+            "the window came back elsewhere or resized"
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    end_tree(app.id());
+    let _ = app.wait();
+    out
+}
+
+/// How many pixels (4 bytes each, as Xvfb's 24-bit screen gives them) differ between two screen reads.
+fn differing(a: &[u8], b: &[u8]) -> usize {
+    if a.len() != b.len() {
+        return a.len().max(b.len()) / 4;
+    }
+    a.chunks_exact(4).zip(b.chunks_exact(4)).filter(|(p, q)| p[..3] != q[..3]).count()
+}
+
+/// The test desktop's X screen, spoken to directly: no window manager runs there, so top-level windows
+/// are the root window's children.
+struct Screen {
+    conn: x11rb::rust_connection::RustConnection,
+    root: u32,
+}
+
+impl Screen {
+    fn connect(display: &str) -> Screen {
+        let (conn, n) = x11rb::connect(Some(display)).expect("the test desktop's X display");
+        let root = conn.setup().roots[n].root;
+        Screen { conn, root }
+    }
+
+    fn atom(&self, name: &str) -> u32 {
+        self.conn.intern_atom(false, name.as_bytes()).unwrap().reply().unwrap().atom
+    }
+
+    /// The largest mapped top-level window with this title, and its place and size.
+    fn window(&self, title: &str) -> Option<(u32, (i16, i16, u16, u16))> {
+        let tree = self.conn.query_tree(self.root).ok()?.reply().ok()?;
+        let mut best: Option<(u32, (i16, i16, u16, u16))> = None;
+        for w in tree.children {
+            let Some(attrs) = self.conn.get_window_attributes(w).ok().and_then(|c| c.reply().ok()) else { continue };
+            if attrs.map_state != MapState::VIEWABLE {
+                continue;
+            }
+            let name = self
+                .conn
+                .get_property(false, w, AtomEnum::WM_NAME, AtomEnum::ANY, 0, 64)
+                .ok()
+                .and_then(|c| c.reply().ok())
+                .map(|p| p.value)
+                .unwrap_or_default();
+            if name != title.as_bytes() {
+                continue;
+            }
+            let Some(g) = self.conn.get_geometry(w).ok().and_then(|c| c.reply().ok()) else { continue };
+            let area = |r: &(i16, i16, u16, u16)| u32::from(r.2) * u32::from(r.3);
+            let at = (g.x, g.y, g.width, g.height);
+            if best.as_ref().map_or(true, |(_, b)| area(b) < area(&at)) {
+                best = Some((w, at));
+            }
+        }
+        best
+    }
+
+    /// The pixels of a rectangle of the screen.
+    fn grab(&self, (x, y, w, h): (i16, i16, u16, u16)) -> Vec<u8> {
+        self.conn.get_image(ImageFormat::Z_PIXMAP, self.root, x, y, w, h, !0).unwrap().reply().unwrap().data
+    }
+
+    fn warp(&self, x: i16, y: i16) {
+        self.conn.warp_pointer(x11rb::NONE, self.root, 0, 0, 0, 0, x, y).unwrap();
+        self.conn.flush().unwrap();
+    }
+
+    /// Asks a window to close, as a window manager's close button does (WM_DELETE_WINDOW).
+    fn close(&self, window: u32) {
+        let message = ClientMessageEvent::new(
+            32,
+            window,
+            self.atom("WM_PROTOCOLS"),
+            [self.atom("WM_DELETE_WINDOW"), x11rb::CURRENT_TIME, 0, 0, 0],
+        );
+        self.conn.send_event(false, window, EventMask::NO_EVENT, message).unwrap();
+        self.conn.flush().unwrap();
+    }
 }
 
 struct WindowRun {

@@ -24,10 +24,37 @@ pub struct Desktop {
 impl Drop for Desktop {
     fn drop(&mut self) {
         for child in self.children.iter_mut().rev() {
+            // With what each started: tauri-driver's WebKitWebDriver and the app under it, dunst's helpers.
+            for pid in tree(child.id()).into_iter().skip(1).rev() {
+                // SAFETY: kill(2) only sends a signal, to processes this desktop started.
+                unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            }
             let _ = child.kill();
             let _ = child.wait();
         }
     }
+}
+
+/// A process and all its descendants, parents before children.
+pub fn tree(root: u32) -> Vec<u32> {
+    let mut parents = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // The parent is the second field after the parenthesised command name.
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { continue };
+        if let Some(ppid) = rest.split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok()) {
+            parents.push((pid, ppid));
+        }
+    }
+    let mut out = vec![root];
+    let mut i = 0;
+    while i < out.len() {
+        let p = out[i];
+        out.extend(parents.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    out
 }
 
 pub fn free_port() -> u16 {
