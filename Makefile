@@ -25,7 +25,7 @@ lint:
 unit:
 	$(CARGO) test --workspace --locked
 
-## ui-test: the window's logic without a window (Vitest)
+## ui-test: the UI type-checked (svelte-check), and its logic and components without a window (Vitest)
 ui-test: ui/node_modules/.package-lock.json
 	cd ui && npm test
 
