@@ -45,14 +45,13 @@ dpkg -L "$package" | grep -q '^/usr/share/icons/hicolor/.*/apps/.*\.png$' || fai
 echo "installed $bin, $desktop_entry and its icons"
 
 say "start the installed app under Xvfb"
-display=""
-for n in $(seq 150 199); do
-  if [ ! -e "/tmp/.X11-unix/X$n" ] && [ ! -e "/tmp/.X$n-lock" ]; then display=":$n"; break; fi
-done
-[ -n "$display" ] || fail "no free X display"
-Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+# Xvfb picks a free display itself (-displayfd: stale lock files of killed servers do not count) and
+# writes its number once it accepts connections.
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" >/dev/null 2>&1 &
 pids+=($!)
-for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X${display#:}" ] && break; sleep 0.1; done
+for _ in $(seq 100); do [ -s "$work/display" ] && break; sleep 0.1; done
+[ -s "$work/display" ] || fail "Xvfb did not start"
+display=":$(head -n 1 "$work/display")"
 bus=$(dbus-daemon --session --fork --print-address=1 --print-pid=1)
 bus_address=$(echo "$bus" | sed -n 1p)
 pids+=("$(echo "$bus" | sed -n 2p)")

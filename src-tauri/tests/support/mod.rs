@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -28,6 +28,14 @@ impl Drop for Desktop {
             for pid in tree(child.id()).into_iter().skip(1).rev() {
                 // SAFETY: kill(2) only sends a signal, to processes this desktop started.
                 unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            }
+            // Asked to end first, so that Xvfb and dbus-daemon remove their lock files and sockets; then
+            // killed, if still there.
+            // SAFETY: as above.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            let asked = Instant::now();
+            while matches!(child.try_wait(), Ok(None)) && asked.elapsed() < Duration::from_secs(2) {
+                std::thread::sleep(Duration::from_millis(20));
             }
             let _ = child.kill();
             let _ = child.wait();
@@ -90,28 +98,21 @@ impl Desktop {
     pub fn start_with(extra_env: &[(&str, &str)]) -> Desktop {
         let dir = tempfile::tempdir().unwrap();
         let mut children = Vec::new();
-        // A display of our own.
-        let display = (90..200)
-            .find(|n| {
-                !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-            })
-            .expect("a free X display number");
-        children.push(
-            Command::new("Xvfb")
-                .args([
-                    format!(":{display}"),
-                    "-screen".into(),
-                    "0".into(),
-                    "1280x800x24".into(),
-                    "-nolisten".into(),
-                    "tcp".into(),
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("Xvfb (apt install xvfb)"),
-        );
-        wait_until("Xvfb", Duration::from_secs(10), || Path::new(&format!("/tmp/.X11-unix/X{display}")).exists());
+        // A display of our own: Xvfb picks a free one itself (-displayfd; lock files left by killed servers
+        // do not count) and writes its number once it accepts connections.
+        let mut xvfb = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb (apt install xvfb)");
+        let mut number = String::new();
+        let mut out = BufReader::new(xvfb.stdout.take().unwrap());
+        out.read_line(&mut number).unwrap();
+        let display: u32 = number.trim().parse().unwrap_or_else(|_| panic!("Xvfb did not start: {number:?}"));
+        // The pipe stays open for Xvfb's life (a closed one would end it on its next write).
+        xvfb.stdout = Some(out.into_inner());
+        children.push(xvfb);
         // A session bus of our own.
         let mut bus = Command::new("dbus-daemon")
             .args(["--session", "--nofork", "--print-address=1"])
