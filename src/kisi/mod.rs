@@ -26,7 +26,9 @@ pub const DEFAULT_BASE: &str = "https://api.kisi.io";
 /// The pause between two requests: Kisi allows 5 a second (a little more than 200 ms, so that timing
 /// jitter on either side never makes it 6 in one second).
 const REQUEST_SPACING: Duration = Duration::from_millis(210);
-/// The pause between two `POST /event_sets`: Kisi allows 1 a second.
+/// The pause between two `POST /event_sets`: Kisi allows 1 a second. Counted from the previous one's
+/// answer, not its sending: Kisi counts from when each arrived, and a create that took longer to arrive
+/// than the next would otherwise land within the same second (seen on a loaded machine: 429, retried).
 const EVENT_SET_SPACING: Duration = Duration::from_secs(1);
 /// How often a request is tried when Kisi answers 429.
 const RATE_LIMIT_TRIES: u32 = 6;
@@ -309,6 +311,10 @@ impl Client {
                 Err(e) => Err(describe_transport(&e)),
             };
             self.answer_us.fetch_add(asked.elapsed().as_micros() as u64, Ordering::Relaxed);
+            if creates_event_set {
+                // Kisi has certainly counted this one by now.
+                self.pacing.lock().await.next_event_set = Instant::now() + EVENT_SET_SPACING;
+            }
             let (status, retry_after, bytes) = match outcome {
                 Ok(answer) => answer,
                 Err(reason) => {
