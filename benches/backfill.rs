@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use doorwatch::backfill::{self, Options};
 use doorwatch::event::{Event, Source};
+use doorwatch::kisi::backfill::{self, Options};
 use doorwatch::kisi::{ApiKey, Client};
 use doorwatch::store::{Delivery, Store, StoreOptions};
 

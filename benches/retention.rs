@@ -53,9 +53,9 @@ fn main() {
         let started = Instant::now();
         let pruning = {
             let store = store.clone();
-            tokio::spawn(
-                async move { doorwatch::retention::prune_before(&store, now - 30 * 86_400_000).await.unwrap() },
-            )
+            tokio::spawn(async move {
+                doorwatch::store::retention::prune_before(&store, now - 30 * 86_400_000).await.unwrap()
+            })
         };
         let during = trickle(&store, "busy", 300).await;
         let deleted = pruning.await.unwrap();
@@ -64,7 +64,7 @@ fn main() {
         println!("# Retention benchmark");
         println!(
             "{n} old events deleted in batches of {} while 300 deliveries were stored one by one",
-            doorwatch::retention::BATCH
+            doorwatch::store::retention::BATCH
         );
         println!();
         println!("| | p50 | p99 | max |");

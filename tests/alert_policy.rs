@@ -46,7 +46,7 @@ fn a_failed_unlock_alerts_with_door_person_time_and_reason() {
     assert_eq!(a.title, "Refused at Main Entrance");
     assert_eq!(a.body, "Grace Hopper at 21:14 — Access denied.");
     assert_eq!(a.door.as_deref(), Some("Main Entrance"));
-    assert_eq!(a.uuid, "f1");
+    assert_eq!(a.event.as_deref(), Some("f1"));
     assert!(a.urgent && !a.replaces);
 }
 

@@ -9,10 +9,10 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::Utc;
-use doorwatch::backfill::{self, Options};
+use doorwatch::kisi::backfill::{self, Options};
 use doorwatch::kisi::{ApiKey, Client};
-use doorwatch::receiver::{Receiver, ReceiverConfig};
-use doorwatch::signature::SigningKey;
+use doorwatch::receive::signature::SigningKey;
+use doorwatch::receive::{Receiver, ReceiverConfig};
 use doorwatch::store::StoreOptions;
 use fake_kisi::{FakeKisi, Misbehave};
 

@@ -56,7 +56,11 @@ impl Serve {
         if let Some(key) = key {
             cmd.env("DOORWATCH_SIGNING_KEY", key);
         }
-        let mut child = cmd.spawn().unwrap();
+        Serve::attach(cmd.spawn().unwrap())
+    }
+
+    /// Follows a `serve` already spawned with piped output, until it says where it receives.
+    fn attach(mut child: Child) -> Serve {
         let (tx, lines) = mpsc::channel();
         let stdout = child.stdout.take().unwrap();
         std::thread::spawn(move || {
@@ -71,13 +75,25 @@ impl Serve {
     }
 
     fn wait_for(&mut self, needle: &str) -> String {
+        self.wait_for_line(needle, |_| true)
+    }
+
+    /// The next event line (not an `ALERT …` line) that contains `needle`.
+    fn wait_for_event(&mut self, needle: &str) -> String {
+        self.wait_for_line(needle, |line| !line.starts_with("ALERT "))
+    }
+
+    fn wait_for_line(&mut self, needle: &str, wanted: impl Fn(&str) -> bool) -> String {
+        if let Some(seen) = self.printed.iter().find(|l| l.contains(needle) && wanted(l)) {
+            return seen.clone();
+        }
         loop {
             let line = self
                 .lines
                 .recv_timeout(Duration::from_secs(20))
                 .unwrap_or_else(|_| panic!("serve never printed {needle:?}; it printed {:#?}", self.printed));
             self.printed.push(line.clone());
-            if line.contains(needle) {
+            if line.contains(needle) && wanted(&line) {
                 return line;
             }
         }
@@ -121,12 +137,15 @@ fn serve_receive_list_and_export_a_signed_test_event() {
     assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
     assert!(text(&out.stdout).starts_with("200 "), "{}", text(&out.stdout));
     assert!(text(&out.stdout).contains("\"stored\""));
-    let line = serve.wait_for("Main Entrance");
+    let line = serve.wait_for_event("Main Entrance");
     assert!(line.contains("FAILED") && line.contains("Test Person") && line.contains("Access denied."), "{line}");
+    // The refusal is an alert as well: one line of its own, as the desktop's notification would say it.
+    let alert = serve.wait_for("ALERT ");
+    assert!(alert.contains("Main Entrance") && alert.contains("Test Person"), "{alert}");
 
     // A delivery whose fields need quoting in CSV, signed by hand with Kisi's header form.
     let tricky = br#"{"uuid":"q-1","type":"lock.unlock","actor_type":"User","actor_name":"O'Brien, \"Jo\"","object_name":"=cmd|' /C calc'!A0","success":true,"created_at":"2026-11-02T08:00:00+01:00"}"#;
-    let signature = doorwatch::signature::SigningKey::new(SECRET).unwrap().sign(tricky);
+    let signature = doorwatch::receive::signature::SigningKey::new(SECRET).unwrap().sign(tricky);
     let (status, answer) = post(&serve.url, tricky, Some(signature.clone()));
     assert_eq!((status, answer.contains("stored")), (200, true), "{answer}");
     serve.wait_for("O'Brien");
@@ -292,7 +311,7 @@ fn every_filter_flag_narrows_the_list() {
     let serve = Serve::start(&db, Some(SECRET));
     for name in FIXTURES {
         let body = fixture(name);
-        let signature = doorwatch::signature::SigningKey::new(SECRET).unwrap().sign(&body);
+        let signature = doorwatch::receive::signature::SigningKey::new(SECRET).unwrap().sign(&body);
         assert_eq!(post(&serve.url, &body, Some(signature)).0, 200, "{name}");
     }
     // --signing-key-env names another variable that holds the key.
@@ -323,4 +342,60 @@ fn every_filter_flag_narrows_the_list() {
     assert_eq!(uuids(&["--door", "Main Entrance", "--failed"]).len(), 1);
     let out = run(doorwatch(&db).args(["events", "--limit", "0"]));
     assert_eq!(out.status.code(), Some(2), "a limit of 0 is refused");
+}
+
+/// A port nothing listens on right now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn serve_and_send_test_follow_the_settings_file_like_the_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("office.sqlite3");
+    let port = free_port();
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("settings.toml"),
+        format!("listen = \"127.0.0.1:{port}\"\nrelaxed_durability = true\n"),
+    )
+    .unwrap();
+
+    let mut cmd = doorwatch(&db);
+    cmd.arg("serve").stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut serve = Serve::attach(cmd.spawn().unwrap());
+    assert_eq!(serve.url, format!("http://127.0.0.1:{port}/webhooks/kisi"));
+    serve.wait_for("Durability: relaxed");
+
+    // No --url: send-test finds the receiver where the settings file put it.
+    let out = run(doorwatch(&db).arg("send-test"));
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("200 "), "{}", text(&out.stdout));
+    serve.wait_for_event("Main Entrance");
+
+    // DOORWATCH_LISTEN beats the file, for send-test as for serve: nothing listens there.
+    let elsewhere = free_port();
+    let out = run(doorwatch(&db).arg("send-test").env("DOORWATCH_LISTEN", format!("127.0.0.1:{elsewhere}")));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains(&format!("127.0.0.1:{elsewhere}")), "{}", text(&out.stderr));
+
+    let (status, _, _) = serve.stop();
+    assert!(status.success());
+    let listed = run(doorwatch(&db).args(["events", "--json"]));
+    assert_eq!(text(&listed.stdout).lines().count(), 1, "stored once: {}", text(&listed.stdout));
+}
+
+#[test]
+fn a_bad_listen_address_in_the_settings_file_stops_serve_with_the_file_and_setting_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("office.sqlite3");
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("settings.toml"), "listen = \"the front desk\"\n").unwrap();
+    let out = run(doorwatch(&db).arg("serve"));
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("settings.toml") && err.contains("listen"), "{err}");
+    assert!(!db.exists(), "nothing was created");
 }

@@ -6,8 +6,9 @@ mod support;
 use std::time::Duration;
 
 use doorwatch::alert::{AlertPolicy, AlertSettings, Decision};
-use doorwatch::signature::SigningKey;
-use doorwatch::{server, store::Reader};
+use doorwatch::receive::server;
+use doorwatch::receive::signature::SigningKey;
+use doorwatch::store::Reader;
 use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use doorwatch::signature::SigningKey;
+use doorwatch::receive::signature::SigningKey;
 use rand::Rng;
 
 const KEY: &str = "crash-harness-signing-key";

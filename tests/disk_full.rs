@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use doorwatch::signature::SigningKey;
+use doorwatch::receive::signature::SigningKey;
 use doorwatch::store::{Store, StoreOptions};
 use support::*;
 

@@ -9,14 +9,15 @@ mod fake_kisi;
 use std::sync::Arc;
 use std::time::Duration;
 
+use doorwatch::app::kisi_setup;
+use doorwatch::app::online::{KisiStatus, Notice, Online, OnlineConfig};
+use doorwatch::config::secrets::{Secret, Secrets};
+use doorwatch::config::settings::Settings;
 use doorwatch::kisi::integration::{self, Health, EVENT_TYPES};
 use doorwatch::kisi::{ApiKey, Client, KisiError};
-use doorwatch::online::{self, KisiStatus, Notice, Online, OnlineConfig};
-use doorwatch::receiver::{Receiver, ReceiverConfig};
-use doorwatch::secrets::{Secret, Secrets};
-use doorwatch::settings::Settings;
+use doorwatch::receive::tunnel::{Problem, TunnelStatus};
+use doorwatch::receive::{Receiver, ReceiverConfig};
 use doorwatch::store::{EventFilter, StoreOptions};
-use doorwatch::tunnel::{Problem, TunnelStatus};
 use fake_kisi::{FakeKisi, Misbehave};
 
 const API_KEY: &str = "kisi-test-api-key";
@@ -39,6 +40,12 @@ impl Config {
     fn settings_path(&self) -> std::path::PathBuf {
         self.dir.path().join("settings.toml")
     }
+    /// The configuration Doorwatch resolves for this folder: secrets in its owner-only file.
+    fn resolved(&self) -> doorwatch::config::Config {
+        use doorwatch::config::{env, Environment, Flags};
+        let env = Environment::from_pairs([(env::SECRETS, "file")]);
+        doorwatch::config::Config::resolve(&Flags::default(), env, Settings::default(), self.settings_path()).unwrap()
+    }
     fn settings(&self) -> Settings {
         Settings::load(&self.settings_path()).unwrap()
     }
@@ -48,7 +55,7 @@ async fn receiver(dir: &std::path::Path, key: Option<String>) -> Receiver {
     Receiver::start(ReceiverConfig {
         db: dir.join("doorwatch.sqlite3"),
         listen: "127.0.0.1:0".parse().unwrap(),
-        signing_key: key.as_deref().and_then(doorwatch::signature::SigningKey::new),
+        signing_key: key.as_deref().and_then(doorwatch::receive::signature::SigningKey::new),
         store: StoreOptions::default(),
     })
     .await
@@ -63,12 +70,7 @@ async fn setup_creates_one_integration_whose_key_the_receiver_then_accepts() {
     let receiver = receiver(config.dir.path(), None).await;
     let slot = receiver.key_slot();
 
-    let outcome = online::set_up_kisi(
-        &client(&fake),
-        "https://door.example/",
-        &config.secrets(),
-        &config.settings_path(),
-        Some(&slot),
+    let outcome = kisi_setup::set_up_kisi(&client(&fake), "https://door.example/", &config.resolved(), Some(&slot),
     )
     .await
     .unwrap();
@@ -123,14 +125,14 @@ async fn running_setup_again_repairs_its_integration_instead_of_adding_one() {
     let someone_elses = fake.insert_integration("Slack door alerts", "https://hooks.example.com/x", true);
     let config = Config::new();
     let kisi = client(&fake);
-    let first = online::set_up_kisi(&kisi, "https://one.example", &config.secrets(), &config.settings_path(), None)
+    let first = kisi_setup::set_up_kisi(&kisi, "https://one.example", &config.resolved(), None)
         .await
         .unwrap();
     let first_key = config.secrets().get(Secret::SigningKey).unwrap();
     // Someone breaks it in the dashboard: switched off, pointed elsewhere.
     fake.disable_due_to_error(first.integration_id);
 
-    let again = online::set_up_kisi(&kisi, "https://two.example", &config.secrets(), &config.settings_path(), None)
+    let again = kisi_setup::set_up_kisi(&kisi, "https://two.example", &config.resolved(), None)
         .await
         .unwrap();
     assert!(!again.created);
@@ -147,7 +149,7 @@ async fn running_setup_again_repairs_its_integration_instead_of_adding_one() {
 
     // With the remembered id lost (settings deleted), it is found by its name, not duplicated.
     std::fs::remove_file(config.settings_path()).unwrap();
-    let third = online::set_up_kisi(&kisi, "https://two.example", &config.secrets(), &config.settings_path(), None)
+    let third = kisi_setup::set_up_kisi(&kisi, "https://two.example", &config.resolved(), None)
         .await
         .unwrap();
     assert_eq!(third.integration_id, first.integration_id);
@@ -159,7 +161,7 @@ async fn setup_refuses_a_local_url_and_changes_nothing() {
     let fake = FakeKisi::start(API_KEY).await;
     let config = Config::new();
     let err =
-        online::set_up_kisi(&client(&fake), "http://127.0.0.1:8787", &config.secrets(), &config.settings_path(), None)
+        kisi_setup::set_up_kisi(&client(&fake), "http://127.0.0.1:8787", &config.resolved(), None)
             .await
             .unwrap_err();
     assert!(err.to_string().contains("cannot reach"), "{err}");
@@ -173,10 +175,10 @@ async fn a_bad_api_key_is_named_as_such_and_changes_nothing() {
     let fake = FakeKisi::start(API_KEY).await;
     let config = Config::new();
     let wrong = Client::new(&fake.base_url, ApiKey::new("wrong-key").unwrap());
-    let err = online::set_up_kisi(&wrong, "https://door.example", &config.secrets(), &config.settings_path(), None)
+    let err = kisi_setup::set_up_kisi(&wrong, "https://door.example", &config.resolved(), None)
         .await
         .unwrap_err();
-    assert!(matches!(err, online::SetupError::Kisi(KisiError::InvalidKey)), "{err}");
+    assert!(matches!(err, kisi_setup::SetupError::Kisi(KisiError::InvalidKey)), "{err}");
     assert!(err.to_string().contains("API key"), "{err}");
     assert!(fake.integrations().is_empty());
     assert_eq!(config.secrets().get(Secret::SigningKey).unwrap(), None, "no key saved for a failed setup");
@@ -218,7 +220,7 @@ async fn a_disabled_webhook_is_noticed_and_switched_back_on() {
     let fake = FakeKisi::start(API_KEY).await;
     let config = Config::new();
     let kisi = client(&fake);
-    let id = online::set_up_kisi(&kisi, "https://door.example", &config.secrets(), &config.settings_path(), None)
+    let id = kisi_setup::set_up_kisi(&kisi, "https://door.example", &config.resolved(), None)
         .await
         .unwrap()
         .integration_id;
@@ -254,7 +256,7 @@ async fn a_new_tunnel_url_is_followed_and_a_tunnel_back_from_an_outage_catches_u
     fake.set_polls_before_finished(0);
     let config = Config::new();
     let id =
-        online::set_up_kisi(&client(&fake), "https://first.example", &config.secrets(), &config.settings_path(), None)
+        kisi_setup::set_up_kisi(&client(&fake), "https://first.example", &config.resolved(), None)
             .await
             .unwrap()
             .integration_id;
@@ -306,15 +308,15 @@ fn online_config(fake: &FakeKisi, id: i64) -> OnlineConfig {
         kisi: Some(Arc::new(client(fake))),
         integration_id: Some(id),
         health_every: Duration::from_secs(3600),
-        backfill: doorwatch::backfill::Options { poll_every: Duration::from_millis(50), ..Default::default() },
+        backfill: doorwatch::kisi::backfill::Options { poll_every: Duration::from_millis(50), ..Default::default() },
         backfill_on_start: false,
         backfill_retry_after: Duration::from_millis(200),
     }
 }
 
 async fn wait_until(
-    status: &mut tokio::sync::watch::Receiver<doorwatch::online::OnlineStatus>,
-    done: impl Fn(&doorwatch::online::OnlineStatus) -> bool,
+    status: &mut tokio::sync::watch::Receiver<doorwatch::app::online::OnlineStatus>,
+    done: impl Fn(&doorwatch::app::online::OnlineStatus) -> bool,
 ) {
     let reached =
         tokio::time::timeout(Duration::from_secs(20), status.wait_for(|s| done(s))).await.is_ok_and(|r| r.is_ok());

@@ -3,8 +3,8 @@
 
 mod support;
 
-use doorwatch::ingest::{router, IngestConfig};
-use doorwatch::signature::{parse_header, SigningKey};
+use doorwatch::receive::ingest::{router, IngestConfig};
+use doorwatch::receive::signature::{parse_header, SigningKey};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 use support::*;

@@ -97,9 +97,9 @@ async fn no_secret_reaches_a_log_the_output_the_database_or_the_settings() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(up, "serve did not start");
-    let key = doorwatch::signature::SigningKey::new(&signing_key).unwrap();
+    let key = doorwatch::receive::signature::SigningKey::new(&signing_key).unwrap();
     let body = br#"{"uuid":"hyg-live","type":"lock.unlock","success":false,"object_name":"Lobby"}"#;
-    let forged = doorwatch::signature::SigningKey::new("a-guess").unwrap().sign(body);
+    let forged = doorwatch::receive::signature::SigningKey::new("a-guess").unwrap().sign(body);
     for (signature, expected) in [(Some(key.sign(body)), 200), (Some(forged), 401), (None, 401)] {
         let mut request = client.post(&url).header("content-type", "application/json").body(body.to_vec());
         if let Some(s) = signature {

@@ -1,6 +1,6 @@
 //! The published signature vectors (tests/fixtures/README.md) in every encoding Kisi might use.
 
-use doorwatch::signature::{parse_header, SignatureError, SigningKey};
+use doorwatch::receive::signature::{parse_header, SignatureError, SigningKey};
 
 const BODY: &[u8] = br#"{"uuid":"3f1c2a9e-8b7d-4c55-9e0a-1d2b3c4d5e6f","type":"lock.unlock","success":true}"#;
 const HEX: &str = "97e99029fa2f2d861d130d1bfd1eb321c649b610df9f7c7294faa07e8a17b4f9";

@@ -289,8 +289,8 @@ async fn retention_deletes_only_what_is_older_than_the_period_in_batches_while_d
             assert!(matches!(store.ingest(delivery(&raw, 0)).await.unwrap(), Ingested::Stored(_)));
         }
     });
-    let cutoff = doorwatch::retention::cutoff(30, now).unwrap();
-    let deleted = doorwatch::retention::prune_before(&t.store, cutoff).await.unwrap();
+    let cutoff = doorwatch::store::retention::cutoff(30, now).unwrap();
+    let deleted = doorwatch::store::retention::prune_before(&t.store, cutoff).await.unwrap();
     arriving.await.unwrap();
 
     assert_eq!(deleted, 1_700);
@@ -303,7 +303,7 @@ async fn retention_deletes_only_what_is_older_than_the_period_in_batches_while_d
     assert!(reader.events(&search("Olga"), None, 10).unwrap().events.is_empty());
     assert_eq!(reader.events(&search("Nina"), None, 50).unwrap().events.len(), 30);
     // Nothing more to do the second time.
-    assert_eq!(doorwatch::retention::prune_before(&t.store, cutoff).await.unwrap(), 0);
+    assert_eq!(doorwatch::store::retention::prune_before(&t.store, cutoff).await.unwrap(), 0);
 }
 
 #[tokio::test]

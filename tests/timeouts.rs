@@ -5,7 +5,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use doorwatch::server::HEADER_TIMEOUT;
+use doorwatch::receive::server::HEADER_TIMEOUT;
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

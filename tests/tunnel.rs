@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use doorwatch::receiver::{Receiver, ReceiverConfig};
+use doorwatch::receive::tunnel::{Authtoken, Problem, Tunnel, TunnelConfig, TunnelStatus};
+use doorwatch::receive::{Receiver, ReceiverConfig};
 use doorwatch::store::StoreOptions;
-use doorwatch::tunnel::{Authtoken, Problem, Tunnel, TunnelConfig, TunnelStatus};
 use tokio::io::AsyncWriteExt;
 
 const TOKEN: &str = "2aBcDeFgHiJkLmNoPqRsTuVwXyZ_0123456789abcdefghij";

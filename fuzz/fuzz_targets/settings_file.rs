@@ -1,7 +1,7 @@
 //! Any settings file: reading and validating it never panics.
 #![no_main]
 
-use doorwatch::settings::Settings;
+use doorwatch::config::settings::Settings;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -25,7 +25,7 @@ use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use doorwatch::event::{format_time, Event, Source};
-use doorwatch::signature::SigningKey;
+use doorwatch::receive::signature::SigningKey;
 use doorwatch::store::{Delivery, Store, StoreOptions, Synchronous};
 use fantoccini::Locator;
 use support::{tree, Desktop, KEY};

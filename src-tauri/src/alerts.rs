@@ -53,10 +53,10 @@ pub fn tomorrow() -> DateTime<Utc> {
 /// (unless alerts are paused): "While you were away: 4 failed unlocks", "Kisi switched the webhook off".
 pub fn show_online(
     app: AppHandle,
-    mut status: tokio::sync::watch::Receiver<doorwatch::online::OnlineStatus>,
-    mut notices: tokio::sync::mpsc::UnboundedReceiver<doorwatch::online::Notice>,
+    mut status: tokio::sync::watch::Receiver<doorwatch::app::online::OnlineStatus>,
+    mut notices: tokio::sync::mpsc::UnboundedReceiver<doorwatch::app::online::Notice>,
 ) {
-    use doorwatch::online::Notice;
+    use doorwatch::app::online::Notice;
     tauri::async_runtime::spawn(async move {
         loop {
             tokio::select! {

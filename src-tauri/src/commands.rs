@@ -2,9 +2,9 @@
 //! beyond that; what a command decides lives in the core.
 
 use chrono::Utc;
-use doorwatch::secrets::Secret;
-use doorwatch::settings::Settings;
-use doorwatch::signature::{generate_key, SigningKey};
+use doorwatch::config::secrets::Secret;
+use doorwatch::config::settings::Settings;
+use doorwatch::receive::signature::{generate_key, SigningKey};
 use doorwatch::store::{Cursor, EventFilter, StoredEvent};
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -46,7 +46,7 @@ pub async fn subscribe(state: State<'_, AppState>, on_message: Channel<FeedMessa
 
 #[tauri::command]
 pub async fn send_test_event(state: State<'_, AppState>, failed: bool) -> CommandResult<String> {
-    crate::send_test(&state, failed).await
+    crate::kisi::sample(&state, failed).await
 }
 
 #[tauri::command]
@@ -163,13 +163,12 @@ pub async fn connect_kisi(state: State<'_, AppState>) -> CommandResult<doorwatch
     let client = state.with_online(|o| o.kisi().cloned()).flatten().ok_or_else(|| {
         CommandError::new("no_api_key", "Enter your Kisi API key first (Kisi dashboard → your profile → API keys).")
     })?;
-    let public_url = state
-        .online_status()
-        .and_then(|s| s.public_url)
-        .ok_or_else(|| CommandError::new("no_public_url", doorwatch::online::SetupError::NoPublicUrl.to_string()))?;
+    let public_url = state.online_status().and_then(|s| s.public_url).ok_or_else(|| {
+        CommandError::new("no_public_url", doorwatch::app::online::SetupError::NoPublicUrl.to_string())
+    })?;
     let key = state.with_receiver(|r| r.key_slot());
     let outcome =
-        doorwatch::online::set_up_kisi(&client, &public_url, &state.secrets, &state.paths.settings, key.as_ref())
+        doorwatch::app::online::set_up_kisi(&client, &public_url, &state.secrets, &state.paths.settings, key.as_ref())
             .await
             .map_err(|e| CommandError::new("kisi_setup", e.to_string()))?;
     state.settings.lock().unwrap_or_else(|p| p.into_inner()).kisi.integration_id = Some(outcome.integration_id);
@@ -229,7 +228,7 @@ pub async fn export_csv(
     let target = path.clone();
     let written = tokio::task::spawn_blocking(move || {
         let reader = doorwatch::store::Reader::open(&db)?;
-        doorwatch::export::to_file(&reader, &filter, doorwatch::export::Format::Csv, &target)
+        doorwatch::store::export::to_file(&reader, &filter, doorwatch::store::export::Format::Csv, &target)
     })
     .await
     .map_err(|e| CommandError::new("export", e.to_string()))?

@@ -29,14 +29,14 @@ impl From<doorwatch::store::StoreError> for CommandError {
     }
 }
 
-impl From<doorwatch::settings::SettingsError> for CommandError {
-    fn from(e: doorwatch::settings::SettingsError) -> Self {
+impl From<doorwatch::config::settings::SettingsError> for CommandError {
+    fn from(e: doorwatch::config::settings::SettingsError) -> Self {
         CommandError::new("settings", e.to_string())
     }
 }
 
-impl From<doorwatch::secrets::SecretsError> for CommandError {
-    fn from(e: doorwatch::secrets::SecretsError) -> Self {
+impl From<doorwatch::config::secrets::SecretsError> for CommandError {
+    fn from(e: doorwatch::config::secrets::SecretsError) -> Self {
         CommandError::new("secrets", e.to_string())
     }
 }

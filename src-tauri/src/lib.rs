@@ -17,11 +17,11 @@ use std::sync::atomic::AtomicU32;
 use std::sync::Mutex;
 
 use doorwatch::alert::AlertPolicy;
+use doorwatch::app::online::{Online, OnlineConfig};
+use doorwatch::config::secrets::Secrets;
+use doorwatch::config::settings::{self, Settings};
 use doorwatch::config::{self, ENV_LISTEN};
-use doorwatch::online::{Online, OnlineConfig};
-use doorwatch::receiver::{Receiver, ReceiverConfig};
-use doorwatch::secrets::Secrets;
-use doorwatch::settings::{self, Settings};
+use doorwatch::receive::{Receiver, ReceiverConfig};
 use doorwatch::store::{StoreOptions, Synchronous};
 use tauri::{AppHandle, Manager, RunEvent};
 use tauri_plugin_autostart::{MacosLauncher, ManagerExt as _};
@@ -170,7 +170,7 @@ fn start_receiver(app: &AppHandle) {
             feed::spawn(app.clone(), receiver.store().subscribe());
             let store = receiver.store().clone();
             let days = settings.retention_days;
-            tauri::async_runtime::spawn(async move { doorwatch::retention::spawn(store, days) });
+            tauri::async_runtime::spawn(async move { doorwatch::store::retention::spawn(store, days) });
             *state.receiver.lock().unwrap_or_else(|p| p.into_inner()) = Some(receiver);
             restart_online(app);
         }
@@ -271,8 +271,8 @@ pub(crate) async fn send_test(state: &AppState, failed: bool) -> CommandResult<S
     let (url, key) = state.with_receiver(|r| (r.local_url(), r.key_slot().get())).ok_or_else(|| {
         CommandError::new("not_receiving", "The receiver is not running, so there is nothing to test.")
     })?;
-    let body = doorwatch::send_test::sample_event(failed, chrono::Utc::now());
-    let answer = doorwatch::send_test::send(&url, body, key.as_ref())
+    let body = doorwatch::kisi::sample::sample_event(failed, chrono::Utc::now());
+    let answer = doorwatch::kisi::sample::send(&url, body, key.as_ref())
         .await
         .map_err(|e| CommandError::new("send_failed", e.to_string()))?;
     if (200..300).contains(&answer.status) {

@@ -6,10 +6,10 @@ use std::sync::atomic::AtomicU32;
 use std::sync::Mutex;
 
 use doorwatch::alert::AlertPolicy;
-use doorwatch::online::{Online, OnlineStatus};
-use doorwatch::receiver::Receiver;
-use doorwatch::secrets::Secrets;
-use doorwatch::settings::Settings;
+use doorwatch::app::online::{Online, OnlineStatus};
+use doorwatch::config::secrets::Secrets;
+use doorwatch::config::settings::Settings;
+use doorwatch::receive::Receiver;
 use doorwatch::store::{Reader, StoreError};
 
 pub struct Paths {
@@ -77,7 +77,7 @@ impl AppState {
 #[derive(serde::Serialize, ts_rs::TS)]
 pub struct StatusView {
     #[serde(flatten)]
-    pub status: doorwatch::status::Status,
+    pub status: doorwatch::app::status::Status,
     pub summary: String,
     #[ts(type = "number | null")]
     pub alerts_paused_until: Option<i64>,
@@ -112,10 +112,11 @@ impl AppState {
             .with_receiver(|r| (r.local_url(), true, r.signature_check_on()))
             .unwrap_or_else(|| (String::new(), false, false));
         let now = chrono::Local::now();
-        let status = match self.read(|r| doorwatch::status::Status::read(r, url.clone(), receiving, signing, &now)) {
+        let status = match self.read(|r| doorwatch::app::status::Status::read(r, url.clone(), receiving, signing, &now))
+        {
             Ok(s) => s,
             // No database yet (the receiver could not start): still say what is known.
-            Err(StoreError::NoDatabase(_)) => doorwatch::status::Status {
+            Err(StoreError::NoDatabase(_)) => doorwatch::app::status::Status {
                 local_url: url,
                 receiving,
                 signature_check: signing,
@@ -149,10 +150,10 @@ impl AppState {
         })
     }
 
-    pub fn settings_view(&self) -> Result<SettingsView, doorwatch::secrets::SecretsError> {
+    pub fn settings_view(&self) -> Result<SettingsView, doorwatch::config::secrets::SecretsError> {
         let signing_key_set = match self.with_receiver(|r| r.signature_check_on()) {
             Some(on) => on,
-            None => self.secrets.get(doorwatch::secrets::Secret::SigningKey)?.is_some(),
+            None => self.secrets.get(doorwatch::config::secrets::Secret::SigningKey)?.is_some(),
         };
         Ok(SettingsView {
             settings: self.settings.lock().unwrap_or_else(|p| p.into_inner()).clone(),
@@ -163,7 +164,7 @@ impl AppState {
             listening_on: self.with_receiver(|r| r.addr().to_string()),
             ngrok_token_set: doorwatch::config::ngrok_authtoken(&self.secrets)?.is_some(),
             kisi_key_set: doorwatch::config::kisi_client(&self.secrets)?.is_some(),
-            ngrok_token_from_env: env_set(doorwatch::tunnel::ENV_AUTHTOKEN),
+            ngrok_token_from_env: env_set(doorwatch::receive::tunnel::ENV_AUTHTOKEN),
             kisi_key_from_env: env_set(doorwatch::kisi::ENV_API_KEY),
         })
     }
@@ -175,9 +176,9 @@ fn env_set(var: &str) -> bool {
 
 /// What about reachability needs the user, in a few words: the tray shows trouble for it.
 pub fn attention(online: &OnlineStatus) -> Option<String> {
+    use doorwatch::app::online::KisiStatus;
     use doorwatch::kisi::integration::Health;
-    use doorwatch::online::KisiStatus;
-    use doorwatch::tunnel::TunnelStatus;
+    use doorwatch::receive::tunnel::TunnelStatus;
     if let TunnelStatus::Offline { reason, .. } = &online.tunnel {
         return Some(format!("tunnel offline: {reason}"));
     }

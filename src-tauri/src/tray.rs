@@ -167,7 +167,7 @@ fn on_menu(app: &AppHandle, id: MenuId) {
             let app = app.clone();
             tauri::async_runtime::spawn(async move {
                 let state = app.state::<AppState>();
-                match crate::send_test(&state, false).await {
+                match crate::kisi::sample(&state, false).await {
                     Ok(m) => tracing::info!("{m}"),
                     Err(e) => tracing::warn!("test event: {}", e.message),
                 }

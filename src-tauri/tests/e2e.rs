@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use doorwatch::signature::SigningKey;
+use doorwatch::receive::signature::SigningKey;
 use fantoccini::{Client, Locator};
 use support::{wait_until, Desktop, KEY};
 

@@ -2,7 +2,6 @@
 //! `serve` prints about the tunnel and the Kisi upkeep.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 
 use chrono::Utc;
@@ -10,15 +9,14 @@ use clap::{Args, Subcommand};
 
 use super::when::parse_when;
 use super::CliResult;
-use crate::backfill;
-use crate::config::{self, ENV_SIGNING_KEY};
+use crate::app::kisi_setup::{self, SetupError};
+use crate::app::{Notice, Running};
+use crate::config::{env, Config};
 use crate::kisi;
+use crate::kisi::backfill;
 use crate::kisi::integration::{self, Health};
-use crate::online::{self, Notice, OnlineStatus, SetupError};
-use crate::secrets::Secrets;
-use crate::settings::{self, Settings};
-use crate::store::{Store, StoreOptions};
-use crate::tunnel::{self, TunnelStatus};
+use crate::receive::tunnel::TunnelStatus;
+use crate::store::Store;
 
 #[derive(Args, Debug)]
 pub(super) struct BackfillArgs {
@@ -47,12 +45,12 @@ pub(super) enum KisiCommand {
 
 /// Prints the tunnel's changes (the public webhook URL when it is online) and the notices.
 pub(super) async fn print_online(
-    mut status: tokio::sync::watch::Receiver<OnlineStatus>,
+    mut status: tokio::sync::watch::Receiver<Running>,
     mut notices: tokio::sync::mpsc::UnboundedReceiver<Notice>,
 ) {
     let mut shown = None;
     loop {
-        let tunnel = status.borrow_and_update().tunnel.clone();
+        let tunnel = status.borrow_and_update().online.as_ref().map(|o| o.tunnel.clone()).unwrap_or(TunnelStatus::Off);
         if shown.as_ref() != Some(&tunnel) && tunnel != TunnelStatus::Off {
             match &tunnel {
                 TunnelStatus::Online { url } => match integration::webhook_url(url) {
@@ -78,19 +76,18 @@ pub(super) async fn print_online(
     }
 }
 
-fn kisi_client_or_explain(secrets: &Secrets) -> Result<kisi::Client, String> {
-    config::kisi_client(secrets).map_err(|e| e.to_string())?.ok_or_else(|| {
+fn kisi_client_or_explain(config: &Config) -> Result<kisi::Client, String> {
+    config.kisi_client(&config.secrets()).map_err(|e| e.to_string())?.ok_or_else(|| {
         format!(
             "no Kisi API key: set {} (Kisi dashboard → your profile → API keys) or save it in the desktop app's settings",
-            kisi::ENV_API_KEY
+            env::KISI_API_KEY
         )
     })
 }
 
-pub(super) async fn backfill_command(db: &Path, args: BackfillArgs) -> CliResult {
-    let secrets = Secrets::new(&settings::config_dir());
-    let client = kisi_client_or_explain(&secrets)?;
-    let store = Store::open(db, StoreOptions::default()).map_err(|e| e.to_string())?;
+pub(super) async fn backfill_command(config: &Config, args: BackfillArgs) -> CliResult {
+    let client = kisi_client_or_explain(config)?;
+    let store = Store::open(&config.db, config.store_options()).map_err(|e| e.to_string())?;
     let now = Utc::now().timestamp_millis();
     let (gap_from, _) = backfill::pending_range(&store, now).map_err(|e| e.to_string())?;
     let (from, until) = (args.since.unwrap_or(gap_from), args.until.unwrap_or(now));
@@ -125,29 +122,26 @@ pub(super) async fn backfill_command(db: &Path, args: BackfillArgs) -> CliResult
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) async fn kisi_command(command: KisiCommand) -> CliResult {
-    let secrets = Secrets::new(&settings::config_dir());
-    let client = kisi_client_or_explain(&secrets)?;
-    let settings_path = settings::default_path();
-    let settings = Settings::load(&settings_path).map_err(|e| e.to_string())?;
+pub(super) async fn kisi_command(config: &Config, command: KisiCommand) -> CliResult {
+    let client = kisi_client_or_explain(config)?;
+    let settings = &config.settings;
     match command {
         KisiCommand::Setup { public_url } => {
-            let domain = std::env::var(tunnel::ENV_DOMAIN).ok().unwrap_or_else(|| settings.tunnel.domain.clone());
+            let domain = config.env.get(env::NGROK_DOMAIN).unwrap_or(&settings.tunnel.domain).to_owned();
             let public_url = public_url
                 .or_else(|| (!domain.trim().is_empty()).then(|| format!("https://{}", domain.trim())))
                 .or_else(|| (!settings.tunnel.public_url.trim().is_empty()).then(|| settings.tunnel.public_url.clone()))
                 .ok_or_else(|| SetupError::NoPublicUrl.to_string())?;
-            let outcome = online::set_up_kisi(&client, &public_url, &secrets, &settings_path, None)
-                .await
-                .map_err(|e| e.to_string())?;
+            let outcome =
+                kisi_setup::set_up_kisi(&client, &public_url, config, None).await.map_err(|e| e.to_string())?;
             println!(
                 "{} Kisi webhook {} → {}",
                 if outcome.created { "Created" } else { "Repaired" },
                 outcome.integration_id,
                 outcome.url
             );
-            if config::signing_key_is_from_env() {
-                println!("Signed with the key in {ENV_SIGNING_KEY}.");
+            if config.signing_key_from_env().is_some() {
+                println!("Signed with the key in {}.", env::SIGNING_KEY);
             } else {
                 println!(
                     "A new signing key was saved for the receiver (restart a running `doorwatch serve` to use it)."

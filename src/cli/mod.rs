@@ -14,17 +14,14 @@ use chrono::{DateTime, Local, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::config::{self, DEFAULT_LISTEN, ENV_SIGNING_KEY, WEBHOOK_PATH};
-use crate::export::{self, Format};
-use crate::kisi;
-use crate::online::{Online, OnlineConfig};
-use crate::receiver::{Receiver, ReceiverConfig};
-use crate::retention;
-use crate::secrets::Secrets;
-use crate::send_test;
-use crate::settings::{self, Settings};
-use crate::store::{EventFilter, Reader, StoreOptions, StoredEvent, Synchronous};
-use crate::tunnel;
+use crate::alert::Alert;
+use crate::app::{Doorwatch, StartOptions};
+use crate::config::{self, env, Config, Environment, Flags};
+use crate::kisi::sample;
+use crate::receive::signature::SigningKey;
+use crate::receive::WEBHOOK_PATH;
+use crate::store::export::{self, Format};
+use crate::store::{EventFilter, Reader, StoredEvent, Synchronous};
 use kisi_commands::{backfill_command, kisi_command, print_online, BackfillArgs, KisiCommand};
 use when::parse_when;
 
@@ -39,8 +36,9 @@ use when::parse_when;
                   environment are read from the system keyring, where the desktop app's settings keep them."
 )]
 struct Cli {
-    /// The database file [default: the platform data folder, e.g. ~/.local/share/doorwatch/doorwatch.sqlite3]
-    #[arg(long, global = true, env = "DOORWATCH_DB", value_name = "PATH")]
+    /// The database file [env: DOORWATCH_DB; default: the platform data folder, e.g.
+    /// ~/.local/share/doorwatch/doorwatch.sqlite3]
+    #[arg(long, global = true, value_name = "PATH")]
     db: Option<PathBuf>,
 
     #[command(subcommand)]
@@ -66,13 +64,15 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct ServeArgs {
-    /// Local address to listen on (loopback only)
-    #[arg(long, env = "DOORWATCH_LISTEN", default_value = DEFAULT_LISTEN, value_parser = config::parse_listen)]
-    listen: SocketAddr,
+    /// Local address to listen on, loopback only [env: DOORWATCH_LISTEN; else `listen` in settings.toml;
+    /// default: 127.0.0.1:8787]
+    #[arg(long, value_name = "ADDR", value_parser = config::parse_listen)]
+    listen: Option<SocketAddr>,
     /// Make the receiver reachable from Kisi through a tunnel
     #[arg(long, value_enum, default_value_t = Tunnel::None)]
     tunnel: Tunnel,
     /// Skip the fsync on each commit: faster, but events acknowledged just before a power cut can be lost
+    /// [default: `relaxed_durability` in settings.toml]
     #[arg(long)]
     relaxed_durability: bool,
 }
@@ -154,14 +154,16 @@ enum ExportFormat {
 
 #[derive(Args, Debug)]
 struct SendTestArgs {
-    /// Where to post [default: http://DOORWATCH_LISTEN/webhooks/kisi, i.e. http://127.0.0.1:8787/webhooks/kisi]
+    /// Where to post [default: this Doorwatch's own receiver: DOORWATCH_LISTEN, else `listen` in
+    /// settings.toml, else 127.0.0.1:8787; path /webhooks/kisi]
     #[arg(long)]
     url: Option<String>,
     /// Send a failed unlock (Access denied.) instead of a successful one
     #[arg(long)]
     failed: bool,
-    /// The environment variable that holds the signing key; unsigned when it is unset
-    #[arg(long, value_name = "VAR", default_value = ENV_SIGNING_KEY)]
+    /// The environment variable that holds the signing key [default: DOORWATCH_SIGNING_KEY, else the
+    /// key saved for the receiver]; unsigned when there is none
+    #[arg(long, value_name = "VAR", default_value = env::SIGNING_KEY)]
     signing_key_env: String,
 }
 
@@ -169,15 +171,21 @@ struct SendTestArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
-    let db = cli.db.clone().unwrap_or_else(config::default_db_path);
-    let result = match cli.command {
-        Command::Serve(args) => runtime().and_then(|rt| rt.block_on(serve(&db, args))),
-        Command::Events(args) => events(&db, args),
-        Command::Export(args) => export_command(&db, args),
-        Command::SendTest(args) => runtime().and_then(|rt| rt.block_on(send_test_command(args))),
-        Command::Backfill(args) => runtime().and_then(|rt| rt.block_on(backfill_command(&db, args))),
-        Command::Kisi(command) => runtime().and_then(|rt| rt.block_on(kisi_command(command))),
-    };
+    let mut flags = Flags { db: cli.db.clone(), ..Flags::default() };
+    if let Command::Serve(args) = &cli.command {
+        flags.listen = args.listen;
+        flags.relaxed_durability = args.relaxed_durability.then_some(true);
+    }
+    let result = Config::load(&flags, Environment::from_process()).map_err(|e| e.to_string()).and_then(|config| {
+        match cli.command {
+            Command::Serve(args) => runtime().and_then(|rt| rt.block_on(serve(config, flags, args))),
+            Command::Events(args) => events(&config.db, args),
+            Command::Export(args) => export_command(&config.db, args),
+            Command::SendTest(args) => runtime().and_then(|rt| rt.block_on(send_test_command(&config, args))),
+            Command::Backfill(args) => runtime().and_then(|rt| rt.block_on(backfill_command(&config, args))),
+            Command::Kisi(command) => runtime().and_then(|rt| rt.block_on(kisi_command(&config, command))),
+        }
+    });
     match result {
         Ok(code) => code,
         Err(message) => {
@@ -202,61 +210,66 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| format!("cannot start the async runtime: {e}"))
 }
 
-async fn serve(db: &Path, args: ServeArgs) -> CliResult {
-    let store_options = StoreOptions {
-        synchronous: if args.relaxed_durability { Synchronous::Normal } else { Synchronous::Full },
-        ..StoreOptions::default()
-    };
-    let secrets = Secrets::new(&settings::config_dir());
-    let settings = Settings::load(&settings::default_path()).map_err(|e| e.to_string())?;
-    let signing_key = config::signing_key(&secrets).map_err(|e| e.to_string())?;
-    let mut online_config = OnlineConfig::resolve(&settings, &secrets).map_err(|e| e.to_string())?;
-    if args.tunnel == Tunnel::Ngrok && online_config.tunnel.is_none() {
+async fn serve(config: Config, flags: Flags, args: ServeArgs) -> CliResult {
+    let secrets = config.secrets();
+    if args.tunnel == Tunnel::Ngrok && config.ngrok_authtoken(&secrets).map_err(|e| e.to_string())?.is_none() {
         return Err(format!(
             "--tunnel ngrok needs an ngrok authtoken: set {} (get one free at dashboard.ngrok.com → Your \
              Authtoken) or save it in the desktop app's settings",
-            tunnel::ENV_AUTHTOKEN
+            env::NGROK_AUTHTOKEN
         ));
     }
-    if args.tunnel == Tunnel::None {
-        online_config.tunnel = None;
-    }
+    let has_kisi_key = config.kisi_client(&secrets).map_err(|e| e.to_string())?.is_some();
+    let db = config.db.clone();
+    let durability = config.durability;
     let stop = StopSignal::install();
-    let receiver =
-        Receiver::start(ReceiverConfig { db: db.to_owned(), listen: args.listen, signing_key, store: store_options })
-            .await
-            .map_err(|e| e.to_string())?;
-
-    println!("Doorwatch is receiving on {}", receiver.local_url());
+    let options = StartOptions { tunnel: args.tunnel == Tunnel::Ngrok };
+    let (doorwatch, outputs) = Doorwatch::start(config, flags, None, options).await;
+    let not_receiving = doorwatch.running().borrow().receiver_error.clone();
+    if let Some(e) = not_receiving {
+        doorwatch.stop().await;
+        return Err(e);
+    }
+    let (local_url, signature_check) =
+        doorwatch.with_receiver(|r| (r.local_url(), r.signature_check_on())).expect("the receiver started");
+    println!("Doorwatch is receiving on {local_url}");
     println!("Database: {}", db.display());
-    if receiver.signature_check_on() {
+    if durability == Synchronous::Normal {
+        println!("Durability: relaxed (no fsync per commit; a power cut may lose the last events acknowledged)");
+    }
+    if signature_check {
         println!("Signature check: on");
     } else {
         println!(
-            "Signature check: OFF — events are stored as unverified. Set {ENV_SIGNING_KEY} to the signature key \
-             of your Kisi integration (or run `doorwatch kisi setup`) to turn it on."
+            "Signature check: OFF — events are stored as unverified. Set {} to the signature key \
+             of your Kisi integration (or run `doorwatch kisi setup`) to turn it on.",
+            env::SIGNING_KEY
         );
     }
-    if online_config.kisi.is_none() {
-        println!("Kisi API: no key ({}), so no backfill after sleep or webhook health checks", kisi::ENV_API_KEY);
+    if !has_kisi_key {
+        println!("Kisi API: no key ({}), so no backfill after sleep or webhook health checks", env::KISI_API_KEY);
     }
     println!("Press Ctrl-C to stop.");
     let _ = std::io::stdout().flush();
 
-    let (online, notices) = Online::start(online_config, receiver.store().clone(), receiver.key_slot());
-    let retention = retention::spawn(receiver.store().clone(), settings.retention_days);
-    let printer = tokio::spawn(print_events(receiver.store().subscribe()));
-    let reporter = tokio::spawn(print_online(online.status(), notices));
+    let printer = tokio::spawn(print_events(outputs.events.expect("the receiver started")));
+    let alerts = tokio::spawn(print_alerts(outputs.alerts));
+    let reporter = tokio::spawn(print_online(doorwatch.running(), outputs.notices));
     stop.wait().await;
-    online.stop().await;
     reporter.abort();
-    if let Some(task) = retention {
-        task.abort();
-    }
-    receiver.stop().await;
+    alerts.abort();
+    doorwatch.stop().await;
     printer.abort();
     println!("Stopped. Every acknowledged event is saved.");
     Ok(ExitCode::SUCCESS)
+}
+
+/// One `ALERT <title>: <body>` line per alert the policy raised.
+async fn print_alerts(mut alerts: tokio::sync::mpsc::UnboundedReceiver<Alert>) {
+    while let Some(alert) = alerts.recv().await {
+        println!("ALERT {}: {}", alert.title, alert.body);
+        let _ = std::io::stdout().flush();
+    }
 }
 
 async fn print_events(mut feed: tokio::sync::broadcast::Receiver<std::sync::Arc<StoredEvent>>) {
@@ -384,18 +397,15 @@ fn export_command(db: &Path, args: ExportArgs) -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn send_test_command(args: SendTestArgs) -> CliResult {
-    let url = match args.url {
-        Some(url) => url,
-        None => {
-            let listen = std::env::var(config::ENV_LISTEN).unwrap_or_else(|_| DEFAULT_LISTEN.to_owned());
-            let addr = config::parse_listen(&listen).map_err(|e| format!("{}: {e}", config::ENV_LISTEN))?;
-            format!("http://{addr}{WEBHOOK_PATH}")
-        }
+async fn send_test_command(config: &Config, args: SendTestArgs) -> CliResult {
+    let url = args.url.unwrap_or_else(|| format!("http://{}{WEBHOOK_PATH}", config.listen));
+    let key = if args.signing_key_env == env::SIGNING_KEY {
+        config.signing_key(&config.secrets()).map_err(|e| e.to_string())?
+    } else {
+        std::env::var(&args.signing_key_env).ok().and_then(|k| SigningKey::new(&k))
     };
-    let key = config::signing_key_from_env(&args.signing_key_env);
-    let body = send_test::sample_event(args.failed, Utc::now());
-    let answer = send_test::send(&url, body, key.as_ref()).await.map_err(|e| e.to_string())?;
+    let body = sample::sample_event(args.failed, Utc::now());
+    let answer = sample::send(&url, body, key.as_ref()).await.map_err(|e| e.to_string())?;
     println!("{} {}", answer.status, answer.body.trim());
     match answer.status {
         200..=299 => Ok(ExitCode::SUCCESS),

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::{Client, Integration, IntegrationFields, KisiError};
-use crate::config::WEBHOOK_PATH;
+use crate::receive::WEBHOOK_PATH;
 
 /// The event types Doorwatch asks Kisi to send: what the timeline shows and the alerts need.
 pub const EVENT_TYPES: &[&str] = &[

@@ -7,7 +7,9 @@
 //! Kisi being briefly down must not abort a night's backfill. Everything else is a precise error.
 //! The API key is sent as `Authorization: KISI-LOGIN <key>` and never appears in a log or an error.
 
+pub mod backfill;
 pub mod integration;
+pub mod sample;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -19,8 +21,6 @@ use serde_json::value::RawValue;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-pub const ENV_API_KEY: &str = "KISI_API_KEY";
-pub const ENV_API_BASE: &str = "KISI_API_BASE";
 pub const DEFAULT_BASE: &str = "https://api.kisi.io";
 
 /// The pause between two requests: Kisi allows 5 a second (a little more than 200 ms, so that timing
@@ -191,10 +191,6 @@ impl Client {
     }
 
     /// The base URL from `KISI_API_BASE`, or Kisi's.
-    pub fn base_from_env() -> String {
-        std::env::var(ENV_API_BASE).ok().filter(|b| !b.trim().is_empty()).unwrap_or_else(|| DEFAULT_BASE.to_owned())
-    }
-
     pub fn base(&self) -> &str {
         &self.base
     }

@@ -6,8 +6,10 @@
 //! mode with `synchronous=FULL` unless the caller relaxes it, and versioned by [`schema`].
 
 mod checkpoint;
+pub mod export;
 mod insights;
 mod query;
+pub mod retention;
 mod schema;
 mod writer;
 

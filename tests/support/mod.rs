@@ -64,7 +64,7 @@ pub fn events_snapshot(path: &Path) -> Vec<Vec<String>> {
 }
 
 pub fn sign(body: &[u8]) -> String {
-    doorwatch::signature::SigningKey::new(KEY).unwrap().sign(body)
+    doorwatch::receive::signature::SigningKey::new(KEY).unwrap().sign(body)
 }
 
 /// A webhook POST as Kisi sends it to the local listener, signed with [`KEY`].
@@ -92,12 +92,16 @@ pub struct RunningServer {
     task: tokio::task::JoinHandle<()>,
 }
 
-pub async fn serve_on_a_free_port(store: &Store, key: Option<doorwatch::signature::SigningKey>) -> RunningServer {
-    let listener = doorwatch::server::bind_loopback("127.0.0.1:0".parse().unwrap()).await.unwrap();
+pub async fn serve_on_a_free_port(
+    store: &Store,
+    key: Option<doorwatch::receive::signature::SigningKey>,
+) -> RunningServer {
+    let listener = doorwatch::receive::server::bind_loopback("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = doorwatch::ingest::router(store.clone(), doorwatch::ingest::IngestConfig::local(addr, key));
+    let app =
+        doorwatch::receive::ingest::router(store.clone(), doorwatch::receive::ingest::IngestConfig::local(addr, key));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(doorwatch::server::serve(listener, app, async {
+    let task = tokio::spawn(doorwatch::receive::server::serve(listener, app, async {
         let _ = stopped.await;
     }));
     RunningServer { addr, stop, task }

@@ -48,6 +48,19 @@ impl Status {
         })
     }
 
+    /// What is known before any database exists (the receiver could not start).
+    pub fn nothing_stored(local_url: String, receiving: bool, signature_check: bool) -> Status {
+        Status {
+            local_url,
+            receiving,
+            signature_check,
+            last_event_at: None,
+            today: KindCounts::default(),
+            rejections: vec![],
+            events_total: 0,
+        }
+    }
+
     /// One line for the tray: "2 failed unlocks today · receiving · last event 3 min ago".
     pub fn summary(&self, now: DateTime<Utc>) -> String {
         let failed = match self.today.unlock_failed {

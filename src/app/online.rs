@@ -7,22 +7,20 @@
 //! What happens is published as one [`OnlineStatus`] value (for the tray and the status bar), and what
 //! deserves the user's attention as [`Notice`]s (for a notification, or a line of `serve`'s output).
 
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 use tokio::sync::{mpsc, watch, Notify};
 
-use crate::backfill::{self, Progress};
-use crate::ingest::KeySlot;
-use crate::kisi::integration::{self, Health, SetupOutcome};
+use crate::config::secrets::{Secrets, SecretsError};
+use crate::config::Config;
+use crate::kisi::backfill::{self, Progress};
+use crate::kisi::integration::{self, Health};
 use crate::kisi::{Client, KisiError};
-use crate::secrets::{Secret, Secrets, SecretsError};
-use crate::settings::{Settings, SettingsError};
-use crate::signature::{self, SigningKey};
+use crate::receive::ingest::KeySlot;
+use crate::receive::tunnel::{Tunnel, TunnelConfig, TunnelStatus};
 use crate::store::Store;
-use crate::tunnel::{Tunnel, TunnelConfig, TunnelStatus};
 
 /// How often the wall clock is compared with the monotonic clock to notice a sleep.
 const WAKE_CHECK: Duration = Duration::from_secs(15);
@@ -91,13 +89,14 @@ pub struct OnlineConfig {
 }
 
 impl OnlineConfig {
-    /// From the settings and the secrets (and the environment, which overrides both).
-    pub fn resolve(settings: &Settings, secrets: &Secrets) -> Result<OnlineConfig, SecretsError> {
+    /// From the resolved configuration and the secrets.
+    pub fn resolve(config: &Config, secrets: &Secrets) -> Result<OnlineConfig, SecretsError> {
+        let settings = &config.settings;
         let manual = settings.tunnel.public_url.trim();
         Ok(OnlineConfig {
-            tunnel: crate::config::tunnel_config(secrets, settings)?,
+            tunnel: config.tunnel(secrets)?,
             manual_public_url: (!manual.is_empty()).then(|| manual.to_owned()),
-            kisi: crate::config::kisi_client(secrets)?.map(Arc::new),
+            kisi: config.kisi_client(secrets)?.map(Arc::new),
             integration_id: settings.kisi.integration_id,
             health_every: Duration::from_secs(u64::from(settings.kisi.health_check_minutes.max(1)) * 60),
             backfill: backfill::Options::default(),
@@ -413,55 +412,4 @@ async fn wake_watch(shared: Arc<Shared>) {
         }
         (wall, mono) = (wall_now, mono_now);
     }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SetupError {
-    #[error("no Kisi API key: set KISI_API_KEY or enter it in Settings (Kisi dashboard → your profile → API keys)")]
-    NoApiKey,
-    #[error(
-        "no public URL for Kisi to call: add an ngrok authtoken (or NGROK_AUTHTOKEN) so the tunnel gives one, \
-         or pass the URL of your own tunnel (--public-url / Settings)"
-    )]
-    NoPublicUrl,
-    #[error("{0}")]
-    BadUrl(String),
-    #[error(transparent)]
-    Kisi(#[from] KisiError),
-    #[error("Kisi is set up, but the new signing key could not be saved ({0}); run setup again")]
-    Secrets(#[from] SecretsError),
-    #[error("Kisi is set up, but the settings could not be saved ({0}); run setup again")]
-    Settings(#[from] SettingsError),
-}
-
-/// One-step setup: creates or repairs Doorwatch's webhook at Kisi for `public_url`, with a fresh signing
-/// key (or `DOORWATCH_SIGNING_KEY` when the environment fixes it), then saves the key where the receiver
-/// reads it, hands it to the running receiver (`key`), and remembers the integration in the settings.
-/// The key is never printed.
-pub async fn set_up_kisi(
-    client: &Client,
-    public_url: &str,
-    secrets: &Secrets,
-    settings_path: &Path,
-    key: Option<&KeySlot>,
-) -> Result<SetupOutcome, SetupError> {
-    let webhook = integration::webhook_url(public_url).map_err(SetupError::BadUrl)?;
-    let mut settings = Settings::load(settings_path)?;
-    // The environment's key wins at the receiver, so Kisi must get that one; otherwise a fresh key.
-    let from_env =
-        std::env::var(crate::config::ENV_SIGNING_KEY).ok().map(|k| k.trim().to_owned()).filter(|k| !k.is_empty());
-    let new_key = from_env.is_none().then(signature::generate_key);
-    let key_text = from_env.or_else(|| new_key.clone()).unwrap_or_default();
-    let outcome = integration::set_up(client, settings.kisi.integration_id, &webhook, &key_text).await?;
-    if let Some(new_key) = &new_key {
-        // The running receiver first (it cannot fail), so Kisi's next delivery is accepted even if
-        // saving the key fails; the error then says to run setup again before the next start.
-        if let Some(slot) = key {
-            slot.set(SigningKey::new(new_key));
-        }
-        secrets.set(Secret::SigningKey, new_key)?;
-    }
-    settings.kisi.integration_id = Some(outcome.integration_id);
-    settings.save(settings_path)?;
-    Ok(outcome)
 }

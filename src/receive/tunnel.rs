@@ -16,14 +16,8 @@ use ngrok::prelude::*;
 use serde::Serialize;
 use tokio::sync::{oneshot, watch};
 
-use crate::ingest::{self, IngestConfig, KeySlot};
+use crate::receive::ingest::{self, IngestConfig, KeySlot};
 use crate::store::Store;
-
-pub const ENV_AUTHTOKEN: &str = "NGROK_AUTHTOKEN";
-pub const ENV_DOMAIN: &str = "NGROK_DOMAIN";
-/// Points the session at another address than ngrok's (tests use it to reach a refusing or silent
-/// server offline). Not for users.
-pub const ENV_SERVER: &str = "DOORWATCH_NGROK_SERVER";
 
 /// How long opening a session and its endpoint may take before it counts as "no answer".
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -112,7 +106,7 @@ pub struct TunnelConfig {
     pub authtoken: Authtoken,
     /// The account's fixed domain (e.g. `door-watch.ngrok-free.app`), so the URL survives restarts.
     pub domain: Option<String>,
-    /// Another server than ngrok's (see [`ENV_SERVER`]).
+    /// Another server than ngrok's (`DOORWATCH_NGROK_SERVER`; tests point it at an address that refuses or hangs).
     pub server_addr: Option<String>,
 }
 
@@ -172,7 +166,7 @@ async fn run(
                 let (ended, on_end) = oneshot::channel();
                 let listener = TunnelListener { tunnel: listener, ended: Some(ended) };
                 let mut stop_now = false;
-                crate::server::serve(listener, router, async {
+                crate::receive::server::serve(listener, router, async {
                     tokio::select! {
                         _ = &mut stopped => stop_now = true,
                         _ = on_end => {}

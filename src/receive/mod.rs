@@ -1,16 +1,24 @@
-//! The running receiver: the store, the loopback listener and the ingest router together. `doorwatch
-//! serve` and the desktop app start it the same way, so what one does the other does.
+//! Receiving webhooks: the HTTP server ([`server`]), the ingest router's checks ([`ingest`]), the
+//! signature ([`signature`]) and the public tunnel ([`tunnel`]). [`Receiver`] is the running receiver:
+//! the store, the loopback listener and the ingest router together.
+
+pub mod ingest;
+pub mod server;
+pub mod signature;
+pub mod tunnel;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use tokio::sync::oneshot;
 
-use crate::config::WEBHOOK_PATH;
-use crate::ingest::{self, IngestConfig, KeySlot};
-use crate::server::{self, BindError};
-use crate::signature::SigningKey;
+use ingest::{IngestConfig, KeySlot};
+use server::BindError;
+use signature::SigningKey;
 use crate::store::{Store, StoreError, StoreOptions};
+
+/// The webhook's path on the ingest router (a contract: Kisi's integration points at it).
+pub const WEBHOOK_PATH: &str = "/webhooks/kisi";
 
 #[derive(Debug, Clone)]
 pub struct ReceiverConfig {

@@ -19,7 +19,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::json;
 
 use crate::event::{Event, ParseError, Source};
-use crate::signature::{SignatureError, SigningKey};
+use crate::receive::signature::{SignatureError, SigningKey};
 use crate::store::{Delivery, Ingested, RejectReason, Rejection, Store, StoreError};
 
 /// The largest body accepted. Kisi's events are well under 2 KiB.
@@ -104,7 +104,7 @@ struct AppState {
 pub fn router(store: Store, config: IngestConfig) -> Router {
     let state = AppState { store, config: Arc::new(config) };
     Router::new()
-        .route("/webhooks/kisi", post(receive).fallback(method_not_allowed))
+        .route(super::WEBHOOK_PATH, post(receive).fallback(method_not_allowed))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(not_found)
         .with_state(state)

@@ -55,11 +55,10 @@ impl std::fmt::Debug for Secrets {
 }
 
 impl Secrets {
-    /// The keyring first, `dir/secrets.toml` when there is no keyring. `DOORWATCH_SECRETS=file` skips
-    /// the keyring (portable installs, tests).
+    /// The keyring first, `dir/secrets.toml` when there is no keyring. (`DOORWATCH_SECRETS=file` makes
+    /// [`crate::config::Config::secrets`] choose [`Secrets::file_only`] instead: portable installs, tests.)
     pub fn new(dir: &Path) -> Secrets {
-        let file_only = std::env::var("DOORWATCH_SECRETS").is_ok_and(|v| v == "file");
-        Secrets { file: dir.join("secrets.toml"), use_keyring: !file_only }
+        Secrets { file: dir.join("secrets.toml"), use_keyring: true }
     }
 
     /// Only the owner-only file, never the keyring.
@@ -142,7 +141,7 @@ impl Secrets {
             "# Doorwatch's secrets, kept here because this machine has no system keyring. Owner-only; never share.\n{}",
             toml::to_string(all).expect("a map of strings serialises")
         );
-        crate::private_file::write(&self.file, text.as_bytes())
+        crate::config::private_file::write(&self.file, text.as_bytes())
             .map_err(|source| SecretsError::Io { path: self.file.clone(), source })
     }
 }

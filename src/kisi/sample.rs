@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::json;
 
-use crate::signature::SigningKey;
+use crate::receive::signature::SigningKey;
 
 /// A sample `lock.unlock` event with a fresh uuid, happening `now`.
 pub fn sample_event(failed: bool, now: DateTime<Utc>) -> Vec<u8> {

@@ -119,13 +119,32 @@ pub struct Alert {
     pub key: String,
     pub title: String,
     pub body: String,
-    /// The event the alert is about (for "Open": the timeline at that event).
-    pub uuid: String,
+    /// The event the alert is about (its uuid, for "Open": the timeline at that event); `None` for
+    /// what Doorwatch itself reports (caught up, webhook off, silent doors).
+    pub event: Option<String>,
+    /// The kind of that event (the tray's attention state counts refused unlocks).
+    pub kind: Option<EventKind>,
     /// The door, for "Mute this door for 1 hour".
     pub door: Option<String>,
     /// True when this updates an alert already shown under the same key.
     pub replaces: bool,
     pub urgent: bool,
+}
+
+impl Alert {
+    /// An alert about Doorwatch itself rather than a door event: no event to open, no door to mute.
+    pub fn about_doorwatch(key: &str, title: &str, body: String, urgent: bool) -> Alert {
+        Alert {
+            key: key.to_owned(),
+            title: title.to_owned(),
+            body,
+            event: None,
+            kind: None,
+            door: None,
+            replaces: false,
+            urgent,
+        }
+    }
 }
 
 /// Why an event did not alert.
@@ -243,7 +262,8 @@ impl AlertPolicy {
                     describe_window(self.settings.burst_window_secs),
                     reason(&e.error_message)
                 ),
-                uuid: e.uuid.clone(),
+                event: Some(e.uuid.clone()),
+                kind: Some(e.kind),
                 door,
                 replaces: burst > self.settings.burst_threshold.max(2),
                 urgent: true,
@@ -252,7 +272,8 @@ impl AlertPolicy {
                 key: e.uuid.clone(),
                 title: format!("Refused at {door_name}"),
                 body: format!("{who} at {at}{}", reason(&e.error_message)),
-                uuid: e.uuid.clone(),
+                event: Some(e.uuid.clone()),
+                kind: Some(e.kind),
                 door,
                 replaces: false,
                 urgent: true,
@@ -336,7 +357,16 @@ mod clock_time {
 }
 
 fn simple(e: &crate::event::Event, door: Option<String>, title: String, body: String, urgent: bool) -> Alert {
-    Alert { key: e.uuid.clone(), title, body, uuid: e.uuid.clone(), door, replaces: false, urgent }
+    Alert {
+        key: e.uuid.clone(),
+        title,
+        body,
+        event: Some(e.uuid.clone()),
+        kind: Some(e.kind),
+        door,
+        replaces: false,
+        urgent,
+    }
 }
 
 fn reason(error: &Option<String>) -> String {

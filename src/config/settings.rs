@@ -1,13 +1,34 @@
-//! Settings: documented defaults plus the user's overrides, kept in a commented TOML file in the
-//! platform config folder (`~/.config/doorwatch/settings.toml` on Linux). The environment variables of
-//! the contracts (`DOORWATCH_LISTEN`, …) override the file. Secrets never live here: see [`crate::secrets`].
+//! The settings file: documented defaults plus the user's overrides, kept as commented TOML in the
+//! platform config folder (`~/.config/doorwatch/settings.toml` on Linux). Flags and the environment
+//! override it (see [`crate::config`]). Secrets never live here: see [`crate::config::secrets`].
 
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::alert::AlertSettings;
-use crate::config::DEFAULT_LISTEN;
+
+/// The receiver's local address when nothing says otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
+
+/// Reads a listen address: `IP:PORT`, or `localhost:PORT`.
+pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    let text = text.trim();
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    match text.rsplit_once(':') {
+        Some((host, port)) if host.eq_ignore_ascii_case("localhost") => port
+            .parse::<u16>()
+            .map(|p| SocketAddr::from(([127, 0, 0, 1], p)))
+            .map_err(|_| format!("{text:?} has an invalid port")),
+        _ => match text.to_socket_addrs() {
+            Ok(mut addrs) => addrs.next().ok_or_else(|| format!("{text:?} resolves to no address")),
+            Err(_) => Err(format!("{text:?} is not an address like 127.0.0.1:8787")),
+        },
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS, Deserialize)]
 #[serde(default)]
@@ -77,21 +98,6 @@ pub enum SettingsError {
     Io { path: PathBuf, source: std::io::Error },
 }
 
-/// Where the settings file lives: `DOORWATCH_CONFIG_DIR` when set (tests, portable installs), else the
-/// platform config folder.
-pub fn config_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("DOORWATCH_CONFIG_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    directories::ProjectDirs::from("", "", "doorwatch")
-        .map(|d| d.config_dir().to_owned())
-        .unwrap_or_else(|| PathBuf::from("."))
-}
-
-pub fn default_path() -> PathBuf {
-    config_dir().join("settings.toml")
-}
-
 impl Settings {
     /// Reads the file; a missing file means all defaults. A file that does not parse is an error that
     /// names the file and the line, and is left as it is.
@@ -106,7 +112,7 @@ impl Settings {
 
     /// Checks what a person entered; the message names the setting.
     pub fn validate(&self) -> Result<(), String> {
-        let addr = crate::config::parse_listen(&self.listen).map_err(|e| format!("listen: {e}"))?;
+        let addr = parse_listen(&self.listen).map_err(|e| format!("listen: {e}"))?;
         if !addr.ip().is_loopback() {
             return Err(format!("listen: {addr} is not a loopback address (use 127.0.0.1:PORT)"));
         }
@@ -148,7 +154,7 @@ impl Settings {
     /// Writes the file with a comment above every setting, readable by its owner only, replacing the
     /// old file only once the new one is complete.
     pub fn save(&self, path: &Path) -> Result<(), SettingsError> {
-        crate::private_file::write(path, self.to_commented_toml().as_bytes())
+        crate::config::private_file::write(path, self.to_commented_toml().as_bytes())
             .map_err(|source| SettingsError::Io { path: path.to_owned(), source })
     }
 
@@ -294,6 +300,15 @@ mod tests {
         assert!(message.contains("settings.toml"), "{message}");
         assert!(message.contains("line 3"), "{message}");
         assert!(message.contains("not a time of day"), "{message}");
+    }
+
+    #[test]
+    fn listen_addresses_parse_or_say_why_not() {
+        assert_eq!(parse_listen("127.0.0.1:8787"), Ok("127.0.0.1:8787".parse().unwrap()));
+        assert_eq!(parse_listen("localhost:9000"), Ok("127.0.0.1:9000".parse().unwrap()));
+        assert_eq!(parse_listen("[::1]:1"), Ok("[::1]:1".parse().unwrap()));
+        assert!(parse_listen("localhost:99999").unwrap_err().contains("invalid port"));
+        assert!(parse_listen("nonsense").is_err());
     }
 
     #[test]

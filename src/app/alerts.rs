@@ -1,0 +1,99 @@
+//! The running Doorwatch's alert tasks: every newly stored event goes through the policy, the upkeep's
+//! notices that deserve it become alerts, and silent doors during opening hours are pointed out once.
+//! Each face receives the result on the alerts channel; none of them decides.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{broadcast, mpsc, watch};
+
+use super::{lock, Doorwatch, Notice, OnlineStatus};
+use crate::alert::{Alert, Decision};
+use crate::store::StoredEvent;
+
+/// How often the doors' silence is checked.
+const SILENCE_CHECK: Duration = Duration::from_secs(60);
+
+pub(super) async fn consider_new_events(doorwatch: Doorwatch, mut feed: broadcast::Receiver<Arc<StoredEvent>>) {
+    loop {
+        let event = match feed.recv().await {
+            Ok(event) => event,
+            Err(RecvError::Lagged(n)) => {
+                tracing::warn!(missed = n, "the alert policy fell behind; those events are stored but not alerted");
+                continue;
+            }
+            Err(RecvError::Closed) => return,
+        };
+        let decision = lock(&doorwatch.inner.policy).decide(&event, chrono::Local::now());
+        match decision {
+            Decision::Notify(alert) => {
+                let _ = doorwatch.inner.alerts.send(alert);
+            }
+            Decision::Silent(why) => tracing::debug!(uuid = %event.event.uuid, ?why, "no alert"),
+        }
+    }
+}
+
+/// Mirrors the upkeep's status into [`super::Running`], and passes its notices on: all of them to the
+/// notices channel, and "caught up" and "webhook off" as alerts too (unless alerts are paused).
+pub(super) async fn follow_online(
+    doorwatch: Doorwatch,
+    mut status: watch::Receiver<OnlineStatus>,
+    mut notices: mpsc::UnboundedReceiver<Notice>,
+) {
+    let running = &doorwatch.inner.running;
+    running.send_modify(|r| r.online = Some(status.borrow_and_update().clone()));
+    loop {
+        tokio::select! {
+            changed = status.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                running.send_modify(|r| r.online = Some(status.borrow_and_update().clone()));
+            }
+            notice = notices.recv() => {
+                let Some(notice) = notice else { return };
+                if let Some(alert) = notice_alert(&notice) {
+                    if doorwatch.alerts_paused_until().is_none() {
+                        let _ = doorwatch.inner.alerts.send(alert);
+                    }
+                }
+                let _ = doorwatch.inner.notices.send(notice);
+            }
+        }
+    }
+}
+
+/// The notices a person is told about, as the alert they become.
+fn notice_alert(notice: &Notice) -> Option<Alert> {
+    let (key, title, body, urgent) = match notice {
+        Notice::WhileAway(text) => ("away", "Doorwatch caught up", text, false),
+        Notice::WebhookOff(text) => ("webhook", "Kisi webhook is off", text, true),
+        Notice::UrlFollowed(_) | Notice::Problem(_) => return None,
+    };
+    Some(Alert::about_doorwatch(key, title, body.clone(), urgent))
+}
+
+/// Once a minute, asks the policy whether the doors have been silent too long during opening hours,
+/// and says so once per silent stretch (the next event starts a new one).
+pub(super) async fn watch_silence(doorwatch: Doorwatch) {
+    let mut warned_for: Option<Option<i64>> = None;
+    loop {
+        tokio::time::sleep(SILENCE_CHECK).await;
+        let Ok(last) = doorwatch.read(|r| r.last_webhook_at()) else { continue };
+        let settings = lock(&doorwatch.inner.policy).settings().clone();
+        let Some(warning) = crate::alert::silence_warning(&settings, last, &chrono::Local::now()) else {
+            continue;
+        };
+        if warned_for == Some(last) {
+            continue;
+        }
+        warned_for = Some(last);
+        if lock(&doorwatch.inner.policy).paused_until(Utc::now()).is_none() {
+            let alert = Alert::about_doorwatch("silence", "No door events lately", warning, false);
+            let _ = doorwatch.inner.alerts.send(alert);
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! The running Doorwatch: the receiver, the upkeep that keeps it reachable and complete ([`online`]),
+//! retention and the alert policy, started, re-configured and stopped as one value that `doorwatch
+//! serve` and the desktop shell both consume. It announces through channels, never through a window:
+//! stored events (the store's feed), [`Alert`]s to show, [`Notice`]s to log or print, and a `watch` of
+//! the whole [`Running`] state.
+
+mod alerts;
+pub mod kisi_setup;
+pub mod online;
+pub mod status;
+mod views;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc, watch};
+
+use crate::alert::{Alert, AlertPolicy};
+use crate::config::secrets::Secrets;
+use crate::config::{Config, Flags, Settings};
+use crate::receive::{Receiver, ReceiverConfig};
+use crate::store::{Reader, Store, StoreError, StoredEvent};
+pub use online::{KisiStatus, Notice, Online, OnlineConfig, OnlineStatus};
+pub use views::{attention, SettingsView, StatusView};
+
+/// What the running Doorwatch is doing, as one value that changes: the tray and `serve` follow it.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct Running {
+    /// Why the receiver is not running, when it is not (port taken, database unreadable).
+    pub receiver_error: Option<String>,
+    /// Tunnel, Kisi webhook and catching up; `None` until the upkeep has started.
+    pub online: Option<OnlineStatus>,
+    #[ts(type = "number | null")]
+    pub alerts_paused_until: Option<i64>,
+}
+
+/// Choices the face makes, beyond the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct StartOptions {
+    /// Open the ngrok tunnel when there is a token (`serve` without `--tunnel ngrok` does not).
+    pub tunnel: bool,
+}
+
+/// What the faces receive from the running Doorwatch.
+pub struct Outputs {
+    /// New stored events, subscribed before anything could store one (`None` when not receiving).
+    pub events: Option<broadcast::Receiver<Arc<StoredEvent>>>,
+    /// What deserves a notification, already decided by the policy (paused, muted, quiet hours…).
+    pub alerts: mpsc::UnboundedReceiver<Alert>,
+    /// Everything the upkeep reports, for a log or a line of output.
+    pub notices: mpsc::UnboundedReceiver<Notice>,
+}
+
+/// The running Doorwatch. Cheap to clone; stop it once with [`Doorwatch::stop`].
+#[derive(Clone)]
+pub struct Doorwatch {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    flags: Flags,
+    options: StartOptions,
+    config: Mutex<Config>,
+    /// Why the settings file could not be used (the defaults are in use meanwhile).
+    settings_error: Option<String>,
+    secrets: Secrets,
+    receiver: Mutex<Option<Receiver>>,
+    reader: Mutex<Option<Reader>>,
+    online: Mutex<Option<Online>>,
+    /// Counts restarts of the upkeep, so that of two quick restarts only the later one's result stays.
+    generation: AtomicU64,
+    policy: Mutex<AlertPolicy>,
+    running: watch::Sender<Running>,
+    alerts: mpsc::UnboundedSender<Alert>,
+    notices: mpsc::UnboundedSender<Notice>,
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Doorwatch {
+    /// Starts the receiver (on the current tokio runtime), the upkeep, retention and the alert policy.
+    /// A receiver that cannot start leaves the rest of Doorwatch up, saying why in [`Running`]:
+    /// `serve` exits with that reason, the app shows it as trouble.
+    pub async fn start(
+        config: Config,
+        flags: Flags,
+        settings_error: Option<String>,
+        options: StartOptions,
+    ) -> (Doorwatch, Outputs) {
+        let secrets = config.secrets();
+        let signing_key = config.signing_key(&secrets).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read the signing key");
+            None
+        });
+        let started = Receiver::start(ReceiverConfig {
+            db: config.db.clone(),
+            listen: config.listen,
+            signing_key,
+            store: config.store_options(),
+        })
+        .await;
+        let (receiver, receiver_error) = match started {
+            Ok(r) => {
+                tracing::info!(url = %r.local_url(), "receiving");
+                (Some(r), None)
+            }
+            Err(e) => {
+                tracing::error!("not receiving: {e}");
+                (None, Some(e.to_string()))
+            }
+        };
+        let (alerts_tx, alerts) = mpsc::unbounded_channel();
+        let (notices_tx, notices) = mpsc::unbounded_channel();
+        let (running, _) = watch::channel(Running { receiver_error, online: None, alerts_paused_until: None });
+        let policy = AlertPolicy::new(config.settings.alerts.clone());
+        let doorwatch = Doorwatch {
+            inner: Arc::new(Inner {
+                flags,
+                options,
+                config: Mutex::new(config),
+                settings_error,
+                secrets,
+                receiver: Mutex::new(receiver),
+                reader: Mutex::new(None),
+                online: Mutex::new(None),
+                generation: AtomicU64::new(0),
+                policy: Mutex::new(policy),
+                running,
+                alerts: alerts_tx,
+                notices: notices_tx,
+                tasks: Mutex::new(Vec::new()),
+            }),
+        };
+        let events = doorwatch.events();
+        if let Some(store) = doorwatch.store() {
+            let days = doorwatch.config().settings.retention_days;
+            let mut tasks = vec![tokio::spawn(alerts::consider_new_events(doorwatch.clone(), store.subscribe()))];
+            tasks.extend(crate::store::retention::spawn(store, days));
+            tasks.push(tokio::spawn(alerts::watch_silence(doorwatch.clone())));
+            lock(&doorwatch.inner.tasks).extend(tasks);
+            doorwatch.restart_online().await;
+        }
+        (doorwatch, Outputs { events, alerts, notices })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> Config {
+        lock(&self.inner.config).clone()
+    }
+
+    pub fn settings(&self) -> Settings {
+        lock(&self.inner.config).settings.clone()
+    }
+
+    pub fn secrets(&self) -> &Secrets {
+        &self.inner.secrets
+    }
+
+    pub fn settings_error(&self) -> Option<&str> {
+        self.inner.settings_error.as_deref()
+    }
+
+    /// The store, while the receiver runs.
+    pub fn store(&self) -> Option<Store> {
+        self.with_receiver(|r| r.store().clone())
+    }
+
+    pub fn with_receiver<T>(&self, f: impl FnOnce(&Receiver) -> T) -> Option<T> {
+        lock(&self.inner.receiver).as_ref().map(f)
+    }
+
+    pub fn with_online<T>(&self, f: impl FnOnce(&Online) -> T) -> Option<T> {
+        lock(&self.inner.online).as_ref().map(f)
+    }
+
+    /// New stored events (only what was committed), while the receiver runs.
+    pub fn events(&self) -> Option<broadcast::Receiver<Arc<StoredEvent>>> {
+        self.with_receiver(|r| r.store().subscribe())
+    }
+
+    /// The whole running state, as it changes.
+    pub fn running(&self) -> watch::Receiver<Running> {
+        self.inner.running.subscribe()
+    }
+
+    /// Runs `f` with the shared read connection, opening it on first use.
+    pub fn read<T>(&self, f: impl FnOnce(&Reader) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut slot = lock(&self.inner.reader);
+        if slot.is_none() {
+            *slot = Some(Reader::open(&lock(&self.inner.config).db)?);
+        }
+        f(slot.as_ref().expect("opened above"))
+    }
+
+    /// Pauses alerts until `until`, or resumes them with `None`.
+    pub fn pause_alerts(&self, until: Option<DateTime<Utc>>) {
+        {
+            let mut policy = lock(&self.inner.policy);
+            match until {
+                Some(t) => policy.pause_until(t),
+                None => policy.resume(),
+            }
+        }
+        self.inner.running.send_modify(|r| r.alerts_paused_until = until.map(|t| t.timestamp_millis()));
+    }
+
+    /// When alerts are paused, until when.
+    pub fn alerts_paused_until(&self) -> Option<DateTime<Utc>> {
+        lock(&self.inner.policy).paused_until(Utc::now())
+    }
+
+    /// "Mute this door for 1 hour".
+    pub fn mute_door_for_an_hour(&self, door: &str) {
+        lock(&self.inner.policy).mute_door(door, Utc::now() + chrono::Duration::hours(1));
+    }
+
+    /// Saves new settings and applies what changed while running: the alert policy at once; the
+    /// tunnel and Kisi upkeep restarted when how Kisi reaches us changed. (The listen address, the
+    /// database and durability take effect at the next start.)
+    pub async fn apply_settings(&self, mut settings: Settings) -> Result<(), crate::config::ConfigError> {
+        settings.validate().map_err(|reason| crate::config::ConfigError::Invalid {
+            path: lock(&self.inner.config).settings_path.clone(),
+            reason,
+        })?;
+        let reach_changed = {
+            let mut config = lock(&self.inner.config);
+            // Which Kisi integration is ours is setup's to say, not a form's (it may hold an older copy).
+            settings.kisi.integration_id = config.settings.kisi.integration_id;
+            settings.save(&config.settings_path)?;
+            let current = &config.settings;
+            let changed = current.tunnel != settings.tunnel
+                || current.kisi.health_check_minutes != settings.kisi.health_check_minutes;
+            lock(&self.inner.policy).set_settings(settings.alerts.clone());
+            let mut next = config.with_settings(settings, &self.inner.flags)?;
+            // What only takes effect at the next start stays as it runs now.
+            (next.listen, next.listen_origin, next.durability) =
+                (config.listen, config.listen_origin, config.durability);
+            *config = next;
+            changed
+        };
+        if reach_changed {
+            self.restart_online().await;
+        }
+        Ok(())
+    }
+
+    /// After Kisi setup: the integration now remembered in the settings file.
+    pub fn remember_integration(&self, id: i64) {
+        lock(&self.inner.config).settings.kisi.integration_id = Some(id);
+        self.with_online(|o| o.set_integration(id));
+    }
+
+    /// Starts the tunnel and the Kisi upkeep (each part only if its token or key is there), stopping
+    /// the ones that ran before, with the current settings and secrets.
+    pub async fn restart_online(&self) {
+        let generation = self.inner.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let old = lock(&self.inner.online).take();
+        if let Some(old) = old {
+            old.stop().await;
+        }
+        if self.inner.generation.load(Ordering::SeqCst) != generation {
+            return; // a later restart is on its way and will start the upkeep
+        }
+        let config = self.config();
+        let mut online_config = match OnlineConfig::resolve(&config, &self.inner.secrets) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the tunnel token or Kisi key; receiving locally only");
+                return;
+            }
+        };
+        if !self.inner.options.tunnel {
+            online_config.tunnel = None;
+        }
+        let Some((store, key)) = self.with_receiver(|r| (r.store().clone(), r.key_slot())) else { return };
+        let (online, notices) = Online::start(online_config, store, key);
+        let forward = tokio::spawn(alerts::follow_online(self.clone(), online.status(), notices));
+        let mut slot = lock(&self.inner.online);
+        if self.inner.generation.load(Ordering::SeqCst) != generation {
+            forward.abort();
+            return; // superseded meanwhile: `online` is dropped, which ends its tasks
+        }
+        *slot = Some(online);
+        lock(&self.inner.tasks).push(forward);
+    }
+
+    /// Stops accepting, lets the deliveries under way commit, and ends every task.
+    pub async fn stop(&self) {
+        for task in lock(&self.inner.tasks).drain(..) {
+            task.abort();
+        }
+        let online = lock(&self.inner.online).take();
+        if let Some(online) = online {
+            online.stop().await;
+        }
+        lock(&self.inner.reader).take();
+        let receiver = lock(&self.inner.receiver).take();
+        if let Some(receiver) = receiver {
+            receiver.stop().await;
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! What the window, the tray and the web view show of the running Doorwatch, as values: the status
+//! (with its one-line summary) and the settings as the Settings panel edits them.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::{Doorwatch, KisiStatus, OnlineStatus};
+use crate::app::status::Status;
+use crate::config::secrets::{Secret, SecretsError};
+use crate::config::{env, Origin, Settings};
+use crate::kisi::integration::{self, Health};
+use crate::receive::tunnel::TunnelStatus;
+use crate::store::StoreError;
+
+/// The store's status plus the running state and the line the tray shows.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct StatusView {
+    #[serde(flatten)]
+    pub status: Status,
+    pub summary: String,
+    #[ts(type = "number | null")]
+    pub alerts_paused_until: Option<i64>,
+    pub receiver_error: Option<String>,
+    pub settings_error: Option<String>,
+    /// Tunnel, Kisi webhook and catching up; `None` while the receiver is not running.
+    pub online: Option<OnlineStatus>,
+    /// The URL to give Kisi (public when there is a tunnel).
+    pub webhook_url: Option<String>,
+    /// Something needs the user (the receiver or the tunnel is down, Kisi switched the webhook off):
+    /// the tray shows trouble.
+    pub trouble: bool,
+}
+
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct SettingsView {
+    pub settings: Settings,
+    pub signing_key_set: bool,
+    #[ts(type = "string")]
+    pub database_path: PathBuf,
+    #[ts(type = "string")]
+    pub settings_path: PathBuf,
+    /// Which layer decided the listen address (a flag or DOORWATCH_LISTEN overrides the file).
+    pub listen_origin: Origin,
+    pub listening_on: Option<String>,
+    pub ngrok_token_set: bool,
+    pub kisi_key_set: bool,
+    /// NGROK_AUTHTOKEN / KISI_API_KEY decide, not the saved secrets.
+    pub ngrok_token_from_env: bool,
+    pub kisi_key_from_env: bool,
+}
+
+/// What about reachability needs the user, in a few words.
+pub fn attention(online: &OnlineStatus) -> Option<String> {
+    if let TunnelStatus::Offline { reason, .. } = &online.tunnel {
+        return Some(format!("tunnel offline: {reason}"));
+    }
+    match &online.kisi {
+        KisiStatus::Checked { health, description } if !matches!(health, Health::Enabled { .. }) => {
+            Some(description.clone())
+        }
+        KisiStatus::Trouble { reason } => Some(format!("Kisi: {reason}")),
+        _ => None,
+    }
+}
+
+impl Doorwatch {
+    /// The URL Kisi should call: the public one when there is one, else the local one.
+    pub fn webhook_url(&self) -> Option<String> {
+        let public = self.with_online(|o| o.status().borrow().public_url.clone()).flatten();
+        match public.and_then(|p| integration::webhook_url(&p).ok()) {
+            Some(url) => Some(url),
+            None => self.with_receiver(|r| r.local_url()),
+        }
+    }
+
+    pub fn status_view(&self) -> Result<StatusView, StoreError> {
+        let (url, receiving, signing) = self
+            .with_receiver(|r| (r.local_url(), true, r.signature_check_on()))
+            .unwrap_or_else(|| (String::new(), false, false));
+        let now = chrono::Local::now();
+        let status = match self.read(|r| Status::read(r, url.clone(), receiving, signing, &now)) {
+            Ok(s) => s,
+            // No database yet (the receiver could not start): still say what is known.
+            Err(StoreError::NoDatabase(_)) => Status::nothing_stored(url, receiving, signing),
+            Err(e) => return Err(e),
+        };
+        let utc = chrono::Utc::now();
+        let running = self.running().borrow().clone();
+        let problem = running.online.as_ref().and_then(attention);
+        let summary = match (&running.receiver_error, &problem) {
+            (Some(e), _) => format!("Not receiving: {e}"),
+            (None, Some(problem)) => format!("{} · {problem}", status.summary(utc)),
+            (None, None) => status.summary(utc),
+        };
+        Ok(StatusView {
+            status,
+            summary,
+            alerts_paused_until: self.alerts_paused_until().map(|t| t.timestamp_millis()),
+            trouble: running.receiver_error.is_some() || problem.is_some(),
+            receiver_error: running.receiver_error,
+            settings_error: self.settings_error().map(str::to_owned),
+            online: running.online,
+            webhook_url: self.webhook_url(),
+        })
+    }
+
+    pub fn settings_view(&self) -> Result<SettingsView, SecretsError> {
+        let config = self.config();
+        let secrets = self.secrets();
+        let signing_key_set = match self.with_receiver(|r| r.signature_check_on()) {
+            Some(on) => on,
+            None => secrets.get(Secret::SigningKey)?.is_some(),
+        };
+        Ok(SettingsView {
+            signing_key_set,
+            database_path: config.db.clone(),
+            settings_path: config.settings_path.clone(),
+            listen_origin: config.listen_origin,
+            listening_on: self.with_receiver(|r| r.addr().to_string()),
+            ngrok_token_set: config.ngrok_authtoken(secrets)?.is_some(),
+            kisi_key_set: config.kisi_client(secrets)?.is_some(),
+            ngrok_token_from_env: config.env.is_set(env::NGROK_AUTHTOKEN),
+            kisi_key_from_env: config.env.is_set(env::KISI_API_KEY),
+            settings: config.settings,
+        })
+    }
+}
