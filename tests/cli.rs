@@ -356,11 +356,8 @@ fn serve_and_send_test_follow_the_settings_file_like_the_app() {
     let port = free_port();
     let config = dir.path().join("config");
     std::fs::create_dir_all(&config).unwrap();
-    std::fs::write(
-        config.join("settings.toml"),
-        format!("listen = \"127.0.0.1:{port}\"\nrelaxed_durability = true\n"),
-    )
-    .unwrap();
+    std::fs::write(config.join("settings.toml"), format!("listen = \"127.0.0.1:{port}\"\nrelaxed_durability = true\n"))
+        .unwrap();
 
     let mut cmd = doorwatch(&db);
     cmd.arg("serve").stdout(Stdio::piped()).stderr(Stdio::piped());

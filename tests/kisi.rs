@@ -70,10 +70,9 @@ async fn setup_creates_one_integration_whose_key_the_receiver_then_accepts() {
     let receiver = receiver(config.dir.path(), None).await;
     let slot = receiver.key_slot();
 
-    let outcome = kisi_setup::set_up_kisi(&client(&fake), "https://door.example/", &config.resolved(), Some(&slot),
-    )
-    .await
-    .unwrap();
+    let outcome = kisi_setup::set_up_kisi(&client(&fake), "https://door.example/", &config.resolved(), Some(&slot))
+        .await
+        .unwrap();
 
     assert!(outcome.created);
     let all = fake.integrations();
@@ -125,16 +124,12 @@ async fn running_setup_again_repairs_its_integration_instead_of_adding_one() {
     let someone_elses = fake.insert_integration("Slack door alerts", "https://hooks.example.com/x", true);
     let config = Config::new();
     let kisi = client(&fake);
-    let first = kisi_setup::set_up_kisi(&kisi, "https://one.example", &config.resolved(), None)
-        .await
-        .unwrap();
+    let first = kisi_setup::set_up_kisi(&kisi, "https://one.example", &config.resolved(), None).await.unwrap();
     let first_key = config.secrets().get(Secret::SigningKey).unwrap();
     // Someone breaks it in the dashboard: switched off, pointed elsewhere.
     fake.disable_due_to_error(first.integration_id);
 
-    let again = kisi_setup::set_up_kisi(&kisi, "https://two.example", &config.resolved(), None)
-        .await
-        .unwrap();
+    let again = kisi_setup::set_up_kisi(&kisi, "https://two.example", &config.resolved(), None).await.unwrap();
     assert!(!again.created);
     assert_eq!(again.integration_id, first.integration_id);
     let ours: Vec<_> = fake.integrations().into_iter().filter(|i| i.id != someone_elses).collect();
@@ -149,9 +144,7 @@ async fn running_setup_again_repairs_its_integration_instead_of_adding_one() {
 
     // With the remembered id lost (settings deleted), it is found by its name, not duplicated.
     std::fs::remove_file(config.settings_path()).unwrap();
-    let third = kisi_setup::set_up_kisi(&kisi, "https://two.example", &config.resolved(), None)
-        .await
-        .unwrap();
+    let third = kisi_setup::set_up_kisi(&kisi, "https://two.example", &config.resolved(), None).await.unwrap();
     assert_eq!(third.integration_id, first.integration_id);
     assert_eq!(fake.integrations().len(), 2);
 }
@@ -161,9 +154,7 @@ async fn setup_refuses_a_local_url_and_changes_nothing() {
     let fake = FakeKisi::start(API_KEY).await;
     let config = Config::new();
     let err =
-        kisi_setup::set_up_kisi(&client(&fake), "http://127.0.0.1:8787", &config.resolved(), None)
-            .await
-            .unwrap_err();
+        kisi_setup::set_up_kisi(&client(&fake), "http://127.0.0.1:8787", &config.resolved(), None).await.unwrap_err();
     assert!(err.to_string().contains("cannot reach"), "{err}");
     assert!(fake.integrations().is_empty());
     assert!(fake.requests().is_empty(), "Kisi was not even called");
@@ -175,9 +166,7 @@ async fn a_bad_api_key_is_named_as_such_and_changes_nothing() {
     let fake = FakeKisi::start(API_KEY).await;
     let config = Config::new();
     let wrong = Client::new(&fake.base_url, ApiKey::new("wrong-key").unwrap());
-    let err = kisi_setup::set_up_kisi(&wrong, "https://door.example", &config.resolved(), None)
-        .await
-        .unwrap_err();
+    let err = kisi_setup::set_up_kisi(&wrong, "https://door.example", &config.resolved(), None).await.unwrap_err();
     assert!(matches!(err, kisi_setup::SetupError::Kisi(KisiError::InvalidKey)), "{err}");
     assert!(err.to_string().contains("API key"), "{err}");
     assert!(fake.integrations().is_empty());
@@ -220,10 +209,8 @@ async fn a_disabled_webhook_is_noticed_and_switched_back_on() {
     let fake = FakeKisi::start(API_KEY).await;
     let config = Config::new();
     let kisi = client(&fake);
-    let id = kisi_setup::set_up_kisi(&kisi, "https://door.example", &config.resolved(), None)
-        .await
-        .unwrap()
-        .integration_id;
+    let id =
+        kisi_setup::set_up_kisi(&kisi, "https://door.example", &config.resolved(), None).await.unwrap().integration_id;
     assert!(matches!(integration::health(&kisi, id).await.unwrap(), Health::Enabled { .. }));
 
     let receiver = receiver(config.dir.path(), None).await;
@@ -255,11 +242,10 @@ async fn a_new_tunnel_url_is_followed_and_a_tunnel_back_from_an_outage_catches_u
     let fake = FakeKisi::start(API_KEY).await;
     fake.set_polls_before_finished(0);
     let config = Config::new();
-    let id =
-        kisi_setup::set_up_kisi(&client(&fake), "https://first.example", &config.resolved(), None)
-            .await
-            .unwrap()
-            .integration_id;
+    let id = kisi_setup::set_up_kisi(&client(&fake), "https://first.example", &config.resolved(), None)
+        .await
+        .unwrap()
+        .integration_id;
     let receiver = receiver(config.dir.path(), None).await;
     let (tunnel_tx, tunnel_rx) = tokio::sync::watch::channel(TunnelStatus::Connecting);
     let online_config = online_config(&fake, id);

@@ -2,18 +2,18 @@
 //! beyond that; what a command decides lives in the core.
 
 use chrono::Utc;
+use doorwatch::app::{SettingsView, StatusView};
 use doorwatch::config::secrets::Secret;
-use doorwatch::config::settings::Settings;
+use doorwatch::config::Settings;
 use doorwatch::receive::signature::{generate_key, SigningKey};
 use doorwatch::store::{Cursor, EventFilter, StoredEvent};
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
 
-use crate::error::{CommandError, CommandResult};
+use crate::error::{CommandError, CommandResult, ErrorCode};
 use crate::feed::FeedMessage;
 use crate::state::AppState;
-use crate::{alerts, tray};
 
 #[derive(Serialize, ts_rs::TS)]
 pub struct PageView {
@@ -28,14 +28,15 @@ pub async fn list_events(
     after: Option<String>,
     limit: u32,
 ) -> CommandResult<PageView> {
-    let after = after.map(|c| c.parse::<Cursor>()).transpose().map_err(|e| CommandError::new("bad_cursor", e))?;
-    let page = state.read(|r| r.events(&filter, after, limit as usize))?;
+    let after =
+        after.map(|c| c.parse::<Cursor>()).transpose().map_err(|e| CommandError::new(ErrorCode::BadCursor, e))?;
+    let page = state.doorwatch.read(|r| r.events(&filter, after, limit as usize))?;
     Ok(PageView { events: page.events, next: page.next.map(|c| c.to_string()) })
 }
 
 #[tauri::command]
-pub async fn status(state: State<'_, AppState>) -> CommandResult<crate::state::StatusView> {
-    Ok(state.status()?)
+pub async fn status(state: State<'_, AppState>) -> CommandResult<StatusView> {
+    Ok(state.doorwatch.status_view()?)
 }
 
 #[tauri::command]
@@ -46,12 +47,12 @@ pub async fn subscribe(state: State<'_, AppState>, on_message: Channel<FeedMessa
 
 #[tauri::command]
 pub async fn send_test_event(state: State<'_, AppState>, failed: bool) -> CommandResult<String> {
-    crate::kisi::sample(&state, failed).await
+    Ok(state.doorwatch.send_test_event(failed).await?)
 }
 
 #[tauri::command]
-pub async fn get_settings(state: State<'_, AppState>) -> CommandResult<crate::state::SettingsView> {
-    Ok(state.settings_view()?)
+pub async fn get_settings(state: State<'_, AppState>) -> CommandResult<SettingsView> {
+    Ok(state.doorwatch.settings_view()?)
 }
 
 #[tauri::command]
@@ -59,39 +60,30 @@ pub async fn save_settings(
     app: AppHandle,
     state: State<'_, AppState>,
     settings: Settings,
-) -> CommandResult<crate::state::SettingsView> {
-    settings.validate().map_err(|m| CommandError::new("invalid_setting", m))?;
-    crate::apply_settings(&app, &state, settings)?;
-    Ok(state.settings_view()?)
+) -> CommandResult<SettingsView> {
+    crate::login::apply_settings(&app, &state, settings).await?;
+    Ok(state.doorwatch.settings_view()?)
 }
 
 #[tauri::command]
-pub async fn set_signing_key(
-    state: State<'_, AppState>,
-    key: Option<String>,
-) -> CommandResult<crate::state::SettingsView> {
+pub async fn set_signing_key(state: State<'_, AppState>, key: Option<String>) -> CommandResult<SettingsView> {
     let key = key.unwrap_or_default();
-    state.secrets.set(Secret::SigningKey, &key)?;
-    state.with_receiver(|r| r.set_signing_key(SigningKey::new(&key)));
-    Ok(state.settings_view()?)
+    state.doorwatch.secrets().set(Secret::SigningKey, &key)?;
+    state.doorwatch.with_receiver(|r| r.set_signing_key(SigningKey::new(&key)));
+    Ok(state.doorwatch.settings_view()?)
 }
 
 /// The first-run guide's "Send a test notification": shown like an alert, so the person sees where
 /// refusals will appear (and finds out now if no notification daemon is running).
 #[tauri::command]
-pub async fn test_notification(app: AppHandle) -> CommandResult<()> {
-    crate::notifications::show(
-        &app,
-        doorwatch::alert::Alert {
-            key: "test".to_owned(),
-            title: "Doorwatch notifications work".to_owned(),
-            body: "A refused unlock will look like this: the door, who, when and Kisi's reason.".to_owned(),
-            uuid: String::new(),
-            door: None,
-            replaces: false,
-            urgent: false,
-        },
+pub async fn test_notification(state: State<'_, AppState>) -> CommandResult<()> {
+    let alert = doorwatch::alert::Alert::about_doorwatch(
+        "test",
+        "Doorwatch notifications work",
+        "A refused unlock will look like this: the door, who, when and Kisi's reason.".to_owned(),
+        false,
     );
+    crate::notifications::show(alert, state.actions.clone());
     Ok(())
 }
 
@@ -102,27 +94,22 @@ pub async fn generate_signing_key() -> CommandResult<String> {
 
 /// `minutes: None` resumes alerts.
 #[tauri::command]
-pub async fn pause_alerts(
-    app: AppHandle,
-    state: State<'_, AppState>,
-    minutes: Option<u32>,
-) -> CommandResult<crate::state::StatusView> {
-    alerts::pause(&state, minutes.map(|m| Utc::now() + chrono::Duration::minutes(m as i64)));
-    tray::refresh(&app);
-    Ok(state.status()?)
+pub async fn pause_alerts(state: State<'_, AppState>, minutes: Option<u32>) -> CommandResult<StatusView> {
+    state.doorwatch.pause_alerts(minutes.map(|m| Utc::now() + chrono::Duration::minutes(m as i64)));
+    Ok(state.doorwatch.status_view()?)
 }
 
 #[tauri::command]
 pub async fn open_data_folder(state: State<'_, AppState>) -> CommandResult<()> {
-    let dir = state.paths.db.parent().map(|d| d.to_owned()).unwrap_or_default();
-    crate::open_folder(&dir)
-        .map_err(|e| CommandError::new("open_folder", format!("cannot open {}: {e}", dir.display())))
+    let dir = state.doorwatch.config().db.parent().map(|d| d.to_owned()).unwrap_or_default();
+    open_folder(&dir)
+        .map_err(|e| CommandError::new(ErrorCode::OpenFolder, format!("cannot open {}: {e}", dir.display())))
 }
 
 /// Closes the window to the tray (Ctrl+W), the same way its close button does.
 #[tauri::command]
 pub async fn close_window(window: tauri::WebviewWindow) -> CommandResult<()> {
-    window.close().map_err(|e| CommandError::new("window", e.to_string()))
+    window.close().map_err(|e| CommandError::new(ErrorCode::Window, e.to_string()))
 }
 
 /// Which secret `set_secret` changes. The signing key has its own command (it also swaps the key of the
@@ -137,42 +124,41 @@ pub enum SecretName {
 /// Saves (or with an empty value forgets) the ngrok authtoken or the Kisi API key, and restarts the
 /// tunnel and Kisi upkeep with it.
 #[tauri::command]
-pub async fn set_secret(
-    app: AppHandle,
-    state: State<'_, AppState>,
-    name: SecretName,
-    value: String,
-) -> CommandResult<crate::state::SettingsView> {
+pub async fn set_secret(state: State<'_, AppState>, name: SecretName, value: String) -> CommandResult<SettingsView> {
     let secret = match name {
         SecretName::NgrokAuthtoken => Secret::NgrokAuthtoken,
         SecretName::KisiApiKey => Secret::KisiApiKey,
     };
+    let secrets = state.doorwatch.secrets();
     if value.trim().is_empty() {
-        state.secrets.delete(secret)?;
+        secrets.delete(secret)?;
     } else {
-        state.secrets.set(secret, value.trim())?;
+        secrets.set(secret, value.trim())?;
     }
-    crate::restart_online(&app);
-    Ok(state.settings_view()?)
+    state.doorwatch.restart_online().await;
+    Ok(state.doorwatch.settings_view()?)
 }
 
 /// "Connect to Kisi": creates or repairs Doorwatch's webhook at Kisi for the public URL, with a fresh
 /// signing key that the receiver uses at once.
 #[tauri::command]
 pub async fn connect_kisi(state: State<'_, AppState>) -> CommandResult<doorwatch::kisi::integration::SetupOutcome> {
-    let client = state.with_online(|o| o.kisi().cloned()).flatten().ok_or_else(|| {
-        CommandError::new("no_api_key", "Enter your Kisi API key first (Kisi dashboard → your profile → API keys).")
+    use doorwatch::app::kisi_setup::{set_up_kisi, SetupError};
+    let doorwatch = &state.doorwatch;
+    let client = doorwatch.with_online(|o| o.kisi().cloned()).flatten().ok_or_else(|| {
+        CommandError::new(
+            ErrorCode::NoApiKey,
+            "Enter your Kisi API key first (Kisi dashboard → your profile → API keys).",
+        )
     })?;
-    let public_url = state.online_status().and_then(|s| s.public_url).ok_or_else(|| {
-        CommandError::new("no_public_url", doorwatch::app::online::SetupError::NoPublicUrl.to_string())
-    })?;
-    let key = state.with_receiver(|r| r.key_slot());
-    let outcome =
-        doorwatch::app::online::set_up_kisi(&client, &public_url, &state.secrets, &state.paths.settings, key.as_ref())
-            .await
-            .map_err(|e| CommandError::new("kisi_setup", e.to_string()))?;
-    state.settings.lock().unwrap_or_else(|p| p.into_inner()).kisi.integration_id = Some(outcome.integration_id);
-    state.with_online(|o| o.set_integration(outcome.integration_id));
+    let public_url = doorwatch.running().borrow().online.as_ref().and_then(|s| s.public_url.clone());
+    let public_url =
+        public_url.ok_or_else(|| CommandError::new(ErrorCode::NoPublicUrl, SetupError::NoPublicUrl.to_string()))?;
+    let key = doorwatch.with_receiver(|r| r.key_slot());
+    let outcome = set_up_kisi(&client, &public_url, &doorwatch.config(), key.as_ref())
+        .await
+        .map_err(|e| CommandError::new(ErrorCode::KisiSetup, e.to_string()))?;
+    doorwatch.remember_integration(outcome.integration_id);
     Ok(outcome)
 }
 
@@ -180,11 +166,14 @@ pub async fn connect_kisi(state: State<'_, AppState>) -> CommandResult<doorwatch
 #[tauri::command]
 pub async fn re_enable_webhook(state: State<'_, AppState>) -> CommandResult<()> {
     let (client, id) = state
+        .doorwatch
         .with_online(|o| o.kisi().cloned().zip(o.integration_id()))
         .flatten()
-        .ok_or_else(|| CommandError::new("not_set_up", "Connect to Kisi first."))?;
-    doorwatch::kisi::integration::re_enable(&client, id).await.map_err(|e| CommandError::new("kisi", e.to_string()))?;
-    state.with_online(|o| o.check_health());
+        .ok_or_else(|| CommandError::new(ErrorCode::NotSetUp, "Connect to Kisi first."))?;
+    doorwatch::kisi::integration::re_enable(&client, id)
+        .await
+        .map_err(|e| CommandError::new(ErrorCode::Kisi, e.to_string()))?;
+    state.doorwatch.with_online(|o| o.check_health());
     Ok(())
 }
 
@@ -192,9 +181,10 @@ pub async fn re_enable_webhook(state: State<'_, AppState>) -> CommandResult<()> 
 #[tauri::command]
 pub async fn catch_up(state: State<'_, AppState>) -> CommandResult<()> {
     state
+        .doorwatch
         .with_online(|o| o.kisi().is_some().then(|| o.catch_up()))
         .flatten()
-        .ok_or_else(|| CommandError::new("no_api_key", "Catching up needs your Kisi API key."))
+        .ok_or_else(|| CommandError::new(ErrorCode::NoApiKey, "Catching up needs your Kisi API key."))
 }
 
 /// "Export CSV": asks where to save (the system's save dialog), then writes the events of the current
@@ -224,15 +214,15 @@ pub async fn export_csv(
         }
     };
     let Some(path) = path else { return Ok(None) };
-    let db = state.paths.db.clone();
+    let db = state.doorwatch.config().db;
     let target = path.clone();
     let written = tokio::task::spawn_blocking(move || {
         let reader = doorwatch::store::Reader::open(&db)?;
         doorwatch::store::export::to_file(&reader, &filter, doorwatch::store::export::Format::Csv, &target)
     })
     .await
-    .map_err(|e| CommandError::new("export", e.to_string()))?
-    .map_err(|e| CommandError::new("export", format!("Cannot write {}: {e}", path.display())))?;
+    .map_err(|e| CommandError::new(ErrorCode::Export, e.to_string()))?
+    .map_err(|e| CommandError::new(ErrorCode::Export, format!("Cannot write {}: {e}", path.display())))?;
     Ok(Some(format!("Exported {written} events to {}", path.display())))
 }
 
@@ -243,5 +233,16 @@ pub async fn insights(state: State<'_, AppState>, days: u32) -> CommandResult<do
     let now = chrono::Local::now();
     let until = now.timestamp_millis();
     let offset = now.offset().local_minus_utc();
-    Ok(state.read(|r| r.insights(until - i64::from(days.clamp(1, 366)) * 86_400_000, until, offset))?)
+    Ok(state.doorwatch.read(|r| r.insights(until - i64::from(days.clamp(1, 366)) * 86_400_000, until, offset))?)
+}
+
+fn open_folder(dir: &std::path::Path) -> std::io::Result<()> {
+    let program = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    std::process::Command::new(program).arg(dir).spawn().map(drop)
 }

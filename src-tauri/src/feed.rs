@@ -1,6 +1,6 @@
-//! Forwards the core's feed of new events: to the alert policy, to the window in batches (a burst of
-//! deliveries arrives as one message, not a flood), and to the tray. When the forwarder falls behind,
-//! the window is told to read again from the store, the source of truth.
+//! Forwards the core's feed of new events to the window in batches (a burst of deliveries arrives as
+//! one message, not a flood). When the forwarder falls behind, the window is told to read again from
+//! the store, the source of truth.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,12 +12,12 @@ use tokio::sync::broadcast::{error::RecvError, Receiver};
 
 use crate::state::AppState;
 
-/// What the window receives.
+/// What the window receives: new events, or "read again from the store".
 #[derive(Clone, Serialize, ts_rs::TS)]
-#[serde(untagged)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum FeedMessage {
     Events { events: Vec<StoredEvent> },
-    Resync { resync: bool },
+    Resync,
 }
 
 /// How long a burst may gather before it is sent on; short enough to feel live.
@@ -42,16 +42,12 @@ pub fn spawn(app: AppHandle, mut feed: Receiver<Arc<StoredEvent>>) {
                     Ok(Err(RecvError::Closed)) | Err(_) => break,
                 }
             }
-            for event in &batch {
-                crate::alerts::consider(&app, event);
-            }
             let message = if missed {
-                FeedMessage::Resync { resync: true }
+                FeedMessage::Resync
             } else {
                 FeedMessage::Events { events: batch.iter().map(|e| StoredEvent::clone(e)).collect() }
             };
             send_to_window(&app, message);
-            crate::tray::refresh(&app);
         }
     });
 }

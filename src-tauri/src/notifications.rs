@@ -1,18 +1,36 @@
-//! Desktop notifications through notify-rust (D-Bus on Linux). A burst's summary replaces its earlier
-//! notification instead of stacking; "Open" shows the timeline at the event and "Mute this door for 1
-//! hour" mutes it. Without a notification daemon, the failure is logged and the app carries on.
+//! Desktop notifications through notify-rust (D-Bus on Linux) for the alerts the core decides on. A
+//! burst's summary replaces its earlier notification instead of stacking; the buttons ("Open", "Mute
+//! this door for 1 hour") come back as an [`Action`] on a channel. Without a notification daemon, the
+//! failure is logged and the app carries on.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use doorwatch::alert::Alert;
-use tauri::AppHandle;
+use doorwatch::event::EventKind;
+use tauri::{AppHandle, Manager};
+use tokio::sync::mpsc;
+
+use crate::actions::Action;
+use crate::state::AppState;
 
 /// Notification ids by alert key, so a summary can replace what it summarises.
 static SHOWN: Mutex<Option<HashMap<String, u32>>> = Mutex::new(None);
 
-pub fn show(app: &AppHandle, alert: Alert) {
-    let app = app.clone();
+/// Shows each alert of the running Doorwatch; a refusal also counts as unseen for the tray.
+pub fn spawn(app: AppHandle, mut alerts: mpsc::UnboundedReceiver<Alert>) {
+    tauri::async_runtime::spawn(async move {
+        while let Some(alert) = alerts.recv().await {
+            let state = app.state::<AppState>();
+            if alert.kind == Some(EventKind::UnlockFailed) {
+                state.unseen.send_modify(|n| *n += 1);
+            }
+            show(alert, state.actions.clone());
+        }
+    });
+}
+
+pub fn show(alert: Alert, actions: mpsc::UnboundedSender<Action>) {
     // Showing and waiting for an action both block on D-Bus: a thread of their own.
     let spawned = std::thread::Builder::new().name("doorwatch-notification".into()).spawn(move || {
         let mut n = notify_rust::Notification::new();
@@ -43,17 +61,15 @@ pub fn show(app: &AppHandle, alert: Alert) {
                     return; // the first notification's thread already waits for its actions
                 }
                 let key = alert.key.clone();
-                handle.wait_for_action(|action| match action {
-                    "default" if alert.uuid.is_empty() => crate::windows::show_main(&app),
-                    "default" => {
-                        crate::windows::show_main_with(&app, Some(crate::windows::Show::Event(alert.uuid.clone())));
+                handle.wait_for_action(|action| {
+                    let asked = match action {
+                        "default" => Some(Action::Open { event: alert.event.clone() }),
+                        "mute" => alert.door.clone().map(|door| Action::MuteDoor { door }),
+                        _ => None,
+                    };
+                    if let Some(asked) = asked {
+                        let _ = actions.send(asked);
                     }
-                    "mute" => {
-                        if let Some(door) = &alert.door {
-                            crate::alerts::mute_door_for_an_hour(&app, door);
-                        }
-                    }
-                    _ => {}
                 });
                 // Closed or acted on: the next alert with this key is shown afresh, with a thread of its
                 // own waiting for its buttons.

@@ -1,7 +1,8 @@
 //! The tray icon and its menu. Menu ids are an enum; the icon shows the state (normal, attention when
 //! failed unlocks went unseen, trouble when the receiver or the tunnel is down or Kisi switched the
-//! webhook off), and the first, disabled menu line
-//! says the state in words (Linux tray hosts show no tooltips, so it is in the menu as well).
+//! webhook off), and the first, disabled menu line says the state in words (Linux tray hosts show no
+//! tooltips, so it is in the menu as well). It follows the running Doorwatch, the stored events and
+//! the unseen count by itself: nothing else refreshes it.
 
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
@@ -11,6 +12,7 @@ use tauri_plugin_autostart::ManagerExt as _;
 use tauri_plugin_clipboard_manager::ClipboardExt as _;
 
 use crate::state::AppState;
+use crate::windows::{self, Show};
 
 const TRAY: &str = "doorwatch";
 
@@ -153,11 +155,12 @@ pub fn build(app: &tauri::App) -> tauri::Result<()> {
 
 fn on_menu(app: &AppHandle, id: MenuId) {
     let state = app.state::<AppState>();
+    let doorwatch = &state.doorwatch;
     match id {
         MenuId::Status => {}
-        MenuId::Open => crate::windows::show_main(app),
+        MenuId::Open => windows::show_main(app),
         MenuId::CopyUrl => {
-            if let Some(url) = state.webhook_url() {
+            if let Some(url) = doorwatch.webhook_url() {
                 if let Err(e) = app.clipboard().write_text(url) {
                     tracing::warn!(error = %e, "cannot copy to the clipboard");
                 }
@@ -166,41 +169,68 @@ fn on_menu(app: &AppHandle, id: MenuId) {
         MenuId::SendTest => {
             let app = app.clone();
             tauri::async_runtime::spawn(async move {
-                let state = app.state::<AppState>();
-                match crate::kisi::sample(&state, false).await {
+                match app.state::<AppState>().doorwatch.send_test_event(false).await {
                     Ok(m) => tracing::info!("{m}"),
-                    Err(e) => tracing::warn!("test event: {}", e.message),
+                    Err(e) => tracing::warn!("test event: {e}"),
                 }
             });
         }
-        MenuId::PauseHour => crate::alerts::pause(&state, Some(chrono::Utc::now() + chrono::Duration::hours(1))),
-        MenuId::PauseTomorrow => crate::alerts::pause(&state, Some(crate::alerts::tomorrow())),
-        MenuId::Resume => crate::alerts::pause(&state, None),
+        MenuId::PauseHour => doorwatch.pause_alerts(Some(chrono::Utc::now() + chrono::Duration::hours(1))),
+        MenuId::PauseTomorrow => {
+            doorwatch.pause_alerts(Some(doorwatch::alert::next_local_midnight(&chrono::Local::now())))
+        }
+        MenuId::Resume => doorwatch.pause_alerts(None),
         MenuId::StartAtLogin => {
-            let mut settings = state.settings.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let mut settings = doorwatch.settings();
             settings.start_at_login = !settings.start_at_login;
-            if let Err(e) = crate::apply_settings(app, &state, settings) {
-                tracing::warn!("start at login: {}", e.message);
-            }
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                if let Err(e) = crate::login::apply_settings(&app, &app.state::<AppState>(), settings).await {
+                    tracing::warn!("start at login: {}", e.message);
+                }
+            });
         }
-        MenuId::Settings => {
-            crate::windows::show_main_with(app, Some(crate::windows::Show::Settings));
-        }
+        MenuId::Settings => windows::show_main_with(app, Some(Show::Settings)),
         MenuId::Quit => app.exit(0),
     }
-    refresh(app);
+}
+
+/// Brings the tray up to date whenever the running state, the stored events or the unseen count
+/// change (the summary counts today's refusals and says when the last event came).
+pub fn follow(app: AppHandle) {
+    let state = app.state::<AppState>();
+    let mut running = state.doorwatch.running();
+    let mut unseen = state.unseen.subscribe();
+    let mut events = state.doorwatch.events();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            refresh(&app);
+            let stored = async {
+                match events.as_mut() {
+                    Some(feed) => {
+                        if let Err(tokio::sync::broadcast::error::RecvError::Closed) = feed.recv().await {
+                            std::future::pending::<()>().await;
+                        }
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                changed = running.changed() => if changed.is_err() { return },
+                changed = unseen.changed() => if changed.is_err() { return },
+                () = stored => {}
+            }
+        }
+    });
 }
 
 /// Brings the icon, the title (the count of unseen failures) and the status line up to date.
-pub fn refresh(app: &AppHandle) {
+fn refresh(app: &AppHandle) {
     let Some(items) = app.try_state::<TrayItems>() else { return };
     let state = app.state::<AppState>();
-    let unseen = state.unseen_failures.load(std::sync::atomic::Ordering::Relaxed);
-    let (summary, trouble, paused) = match state.status() {
-        Ok(s) => {
-            let unreachable = s.online.as_ref().and_then(crate::state::attention).is_some();
-            (s.summary, s.receiver_error.is_some() || unreachable, s.alerts_paused_until.is_some())
-        }
+    let unseen = *state.unseen.borrow();
+    let (summary, trouble, paused) = match state.doorwatch.status_view() {
+        Ok(s) => (s.summary, s.trouble, s.alerts_paused_until.is_some()),
         Err(e) => (format!("Database trouble: {e}"), true, false),
     };
     let look = if trouble {
@@ -213,10 +243,10 @@ pub fn refresh(app: &AppHandle) {
     let paused_text = if paused { " · alerts paused" } else { "" };
     let _ = items.status.set_text(format!("{summary}{paused_text}"));
     let _ = items.resume.set_enabled(paused);
-    if let Some(url) = state.webhook_url() {
+    if let Some(url) = state.doorwatch.webhook_url() {
         let _ = items.url.set_text(format!("Copy webhook URL: {url}"));
     }
-    let login = state.settings.lock().unwrap_or_else(|p| p.into_inner()).start_at_login;
+    let login = state.doorwatch.settings().start_at_login;
     let _ = items.start_at_login.set_checked(login);
     if let Some(tray) = app.tray_by_id(TRAY) {
         let _ = tray.set_icon(Some(icon(look)));

@@ -71,8 +71,7 @@ pub fn show_main_with(app: &AppHandle, show: Option<Show>) {
         }
     }
     // The person is looking now: the tray goes back to normal.
-    app.state::<AppState>().unseen_failures.store(0, std::sync::atomic::Ordering::Relaxed);
-    crate::tray::refresh(app);
+    app.state::<AppState>().unseen.send_replace(0);
 }
 
 /// Remembers the window's place when it is closed.
@@ -95,7 +94,7 @@ pub fn on_event(window: &Window, event: &WindowEvent) {
 }
 
 fn path(app: &AppHandle) -> std::path::PathBuf {
-    app.state::<AppState>().paths.config_dir.join("window.json")
+    app.state::<AppState>().doorwatch.config().config_dir.join("window.json")
 }
 
 fn load(app: &AppHandle) -> Option<Geometry> {

@@ -108,6 +108,17 @@ pub fn silence_warning<Tz: TimeZone>(
     ))
 }
 
+/// The next local midnight after `now` (in `now`'s zone), for "Pause alerts until tomorrow"; a day
+/// later when that midnight does not exist (a DST change at midnight).
+pub fn next_local_midnight<Tz: TimeZone>(now: &DateTime<Tz>) -> DateTime<Utc> {
+    let midnight = (now.date_naive() + chrono::Days::new(1)).and_hms_opt(0, 0, 0).expect("midnight exists");
+    now.timezone()
+        .from_local_datetime(&midnight)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| now.with_timezone(&Utc) + chrono::Duration::hours(24))
+}
+
 /// Events that happened longer ago than this (a backfill after the laptop slept) are stored and shown,
 /// but do not raise a notification.
 pub const STALE_AFTER: Duration = Duration::from_secs(15 * 60);

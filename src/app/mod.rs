@@ -23,7 +23,7 @@ use crate::config::{Config, Flags, Settings};
 use crate::receive::{Receiver, ReceiverConfig};
 use crate::store::{Reader, Store, StoreError, StoredEvent};
 pub use online::{KisiStatus, Notice, Online, OnlineConfig, OnlineStatus};
-pub use views::{attention, SettingsView, StatusView};
+pub use views::{attention, SendTestError, SettingsView, StatusView};
 
 /// What the running Doorwatch is doing, as one value that changes: the tray and `serve` follow it.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -246,6 +246,8 @@ impl Doorwatch {
         if reach_changed {
             self.restart_online().await;
         }
+        // Whoever shows a setting (the tray's "Start at login") looks again.
+        self.inner.running.send_modify(|_| {});
         Ok(())
     }
 

@@ -126,3 +126,30 @@ impl Doorwatch {
         })
     }
 }
+
+/// Why "Send test event" did not end with a stored event.
+#[derive(Debug, thiserror::Error)]
+pub enum SendTestError {
+    #[error("The receiver is not running, so there is nothing to test.")]
+    NotReceiving,
+    #[error("{0}")]
+    Send(#[from] crate::kisi::sample::SendError),
+    #[error("The receiver answered {status}: {body}")]
+    Rejected { status: u16, body: String },
+}
+
+impl Doorwatch {
+    /// Posts a signed sample event to this Doorwatch's own receiver, as Kisi would: signed with the key
+    /// the receiver checks right now (a key just set in Settings or by setup counts).
+    pub async fn send_test_event(&self, failed: bool) -> Result<String, SendTestError> {
+        let (url, key) =
+            self.with_receiver(|r| (r.local_url(), r.key_slot().get())).ok_or(SendTestError::NotReceiving)?;
+        let body = crate::kisi::sample::sample_event(failed, chrono::Utc::now());
+        let answer = crate::kisi::sample::send(&url, body, key.as_ref()).await?;
+        if (200..300).contains(&answer.status) {
+            Ok("Test event received and stored.".to_owned())
+        } else {
+            Err(SendTestError::Rejected { status: answer.status, body: answer.body })
+        }
+    }
+}

@@ -12,10 +12,10 @@ use std::path::PathBuf;
 
 use tokio::sync::oneshot;
 
+use crate::store::{Store, StoreError, StoreOptions};
 use ingest::{IngestConfig, KeySlot};
 use server::BindError;
 use signature::SigningKey;
-use crate::store::{Store, StoreError, StoreOptions};
 
 /// The webhook's path on the ingest router (a contract: Kisi's integration points at it).
 pub const WEBHOOK_PATH: &str = "/webhooks/kisi";

@@ -7,6 +7,7 @@
 
 mod checkpoint;
 pub mod export;
+mod filter;
 mod insights;
 mod query;
 pub mod retention;
@@ -22,8 +23,9 @@ use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::event::{format_time, Event, Source};
+pub use filter::EventFilter;
 pub use insights::{DayCount, FailureCell, Insights};
-pub use query::{Cursor, EventFilter, KindCounts, Page, Reader, RejectionCount, RejectionRecord};
+pub use query::{Cursor, KindCounts, Page, Reader, RejectionCount, RejectionRecord};
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
 pub use writer::MAX_BATCH;
 

@@ -9,36 +9,15 @@ use std::str::FromStr;
 
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::{StoreError, StoredEvent};
+use super::filter::{fts_query, has_word_starting_with, push_filter, search_words};
+use super::{EventFilter, StoreError, StoredEvent};
 use crate::event::{Event, EventKind, Source};
 
 /// A read connection with the timeline's queries.
 pub struct Reader {
     pub(super) conn: Connection,
-}
-
-/// Which events to list. Empty fields do not filter. Text filters ignore case.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS, Deserialize)]
-#[serde(default)]
-pub struct EventFilter {
-    /// Failed unlocks only.
-    pub failed_only: bool,
-    /// The door, by its exact name (`object_name`).
-    pub door: Option<String>,
-    /// Who acted, by their exact label ("Ada Lovelace", "Exit button", "Access link: Crew").
-    pub actor: Option<String>,
-    /// Kisi's event type, e.g. `lock.unlock`.
-    pub event_type: Option<String>,
-    /// From this time on (Unix ms, inclusive).
-    #[ts(type = "number | null")]
-    pub since: Option<i64>,
-    /// Before this time (Unix ms, exclusive).
-    #[ts(type = "number | null")]
-    pub until: Option<i64>,
-    /// Words that must all appear (as word beginnings) in the actor, the door or the error message.
-    pub search: Option<String>,
 }
 
 /// Where a page ended: the next page starts strictly after this (`created_at`, `id`).
@@ -299,69 +278,10 @@ impl Reader {
     }
 }
 
-/// The filters other than free text (which decides the shape of the query, see [`Reader::events`]).
-fn push_filter(filter: &EventFilter, sql: &mut String, args: &mut Vec<Value>) {
-    let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-    if filter.failed_only {
-        sql.push_str(" AND kind = 'unlock_failed'");
-    }
-    if let Some(door) = text(&filter.door) {
-        sql.push_str(" AND object_name = ? COLLATE NOCASE");
-        args.push(door.into());
-    }
-    if let Some(actor) = text(&filter.actor) {
-        sql.push_str(" AND actor_label = ? COLLATE NOCASE");
-        args.push(actor.into());
-    }
-    if let Some(t) = text(&filter.event_type) {
-        sql.push_str(" AND type = ?");
-        args.push(t.into());
-    }
-    if let Some(since) = filter.since {
-        sql.push_str(" AND created_at >= ?");
-        args.push(since.into());
-    }
-    if let Some(until) = filter.until {
-        sql.push_str(" AND created_at < ?");
-        args.push(until.into());
-    }
-}
-
 /// How many of the newest rows (that pass the other filters) a search checks one by one before it
 /// turns to the full-text index. Words common in recent events fill a page well within it; rarer ones
 /// are found faster through the index (BENCHMARKS.md measures both).
 const SCAN_WINDOW: usize = 5000;
-
-/// The words of what a person typed, folded like the full-text index folds them (lower case, accents
-/// removed); punctuation separates words and never reaches FTS5 syntax.
-fn search_words(input: &str) -> Vec<String> {
-    input.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| fold(w).collect()).collect()
-}
-
-/// Lower case, and accents removed from Latin letters only ("Zoë" → "zoe", "Пётр" stays "пётр"), which
-/// is how FTS5's `unicode61 remove_diacritics 2` reads text, so both search paths agree.
-fn fold(word: &str) -> impl Iterator<Item = char> + '_ {
-    use unicode_normalization::char::{decompose_canonical, is_combining_mark};
-    word.chars().flat_map(|c| {
-        let mut base = None;
-        decompose_canonical(c, |d| {
-            if base.is_none() && !is_combining_mark(d) {
-                base = Some(d);
-            }
-        });
-        let latin = |b: char| matches!(b as u32, 0x41..=0x5A | 0x61..=0x7A | 0xC0..=0x24F | 0x1E00..=0x1EFF);
-        let kept = match base {
-            Some(b) if latin(b) => b,
-            _ => c,
-        };
-        kept.to_lowercase()
-    })
-}
-
-/// Every word must appear as the start of a word: "gra hop" finds "Grace Hopper".
-fn fts_query(words: &[String]) -> String {
-    words.iter().map(|w| format!("\"{w}\"*")).collect::<Vec<_>>().join(" ")
-}
 
 /// The same test as [`fts_query`], for one row: `doorwatch_words_match(words, field, field, …)`. It runs
 /// on every row a common-word search walks, so it borrows the row's text and allocates nothing.
@@ -377,15 +297,6 @@ fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
             Ok(words.split(' ').all(|w| fields.iter().any(|f| has_word_starting_with(f, w))))
         },
     )
-}
-
-/// Whether `text` has a word (a run of letters and digits) that starts with `prefix`, ignoring case
-/// and accents. `prefix` is already folded.
-fn has_word_starting_with(text: &str, prefix: &str) -> bool {
-    text.split(|c: char| !c.is_alphanumeric()).any(|word| {
-        let mut word = fold(word);
-        prefix.chars().all(|p| word.next() == Some(p))
-    })
 }
 
 fn read_event(r: &Row<'_>) -> rusqlite::Result<StoredEvent> {

@@ -2,6 +2,6 @@
 import type { StoredEvent } from "./StoredEvent";
 
 /**
- * What the window receives.
+ * What the window receives: new events, or "read again from the store".
  */
-export type FeedMessage = { events: Array<StoredEvent>, } | { resync: boolean, };
+export type FeedMessage = { "type": "events", events: Array<StoredEvent>, } | { "type": "resync" };

@@ -4,7 +4,7 @@ import type { OnlineStatus } from "./OnlineStatus";
 import type { RejectionCount } from "./RejectionCount";
 
 /**
- * The core's status plus what only the shell knows (alerts paused, the tray's one-line summary).
+ * The store's status plus the running state and the line the tray shows.
  */
 export type StatusView = { summary: string, alerts_paused_until: number | null, receiver_error: string | null, settings_error: string | null, 
 /**
@@ -15,6 +15,11 @@ online: OnlineStatus | null,
  * The URL to give Kisi (public when there is a tunnel).
  */
 webhook_url: string | null, 
+/**
+ * Something needs the user (the receiver or the tunnel is down, Kisi switched the webhook off):
+ * the tray shows trouble.
+ */
+trouble: boolean, 
 /**
  * The local webhook URL, e.g. `http://127.0.0.1:8787/webhooks/kisi`.
  */

@@ -51,7 +51,7 @@ export class FakeHost implements Host {
   /** Stores new events and pushes them, as the shell does when deliveries arrive. */
   deliver(...fresh: StoredEvent[]) {
     this.events = [...fresh, ...this.events];
-    this.push?.({ events: fresh });
+    this.push?.({ type: 'events', events: fresh });
   }
 
   async listEvents(filter: EventFilter, after: string | null, limit: number) {
@@ -66,7 +66,7 @@ export class FakeHost implements Host {
     this.record('status');
     return {
       summary: 'receiving', alerts_paused_until: null, receiver_error: null, settings_error: null, online: null,
-      webhook_url: null, local_url: 'http://127.0.0.1:8787/webhooks/kisi', receiving: true, signature_check: true,
+      webhook_url: null, trouble: false, local_url: 'http://127.0.0.1:8787/webhooks/kisi', receiving: true, signature_check: true,
       last_event_at: this.events.length ? Date.parse(this.events[0].created_at) : null,
       today: { unlock_ok: 0, unlock_failed: 0 }, rejections: [], events_total: this.events.length,
     } as unknown as Status;
@@ -87,7 +87,7 @@ export class FakeHost implements Host {
     this.record('getSettings');
     return {
       settings: JSON.parse(JSON.stringify(this.current)), signing_key_set: true, database_path: '/tmp/doorwatch.sqlite3',
-      settings_path: '/tmp/settings.toml', listen_overridden_by_env: false, listening_on: '127.0.0.1:8787',
+      settings_path: '/tmp/settings.toml', listen_origin: 'default', listening_on: '127.0.0.1:8787',
       ngrok_token_set: false, kisi_key_set: false, ngrok_token_from_env: false, kisi_key_from_env: false,
     };
   }
