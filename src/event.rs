@@ -74,7 +74,7 @@ impl EventKind {
     pub fn label(self) -> &'static str {
         match self {
             EventKind::UnlockOk => "Unlocked",
-            EventKind::UnlockFailed => "FAILED",
+            EventKind::UnlockFailed => "Refused",
             EventKind::DoorOpened => "Opened",
             EventKind::HeldOpen => "Held open",
             EventKind::ForcedOpen => "Forced open",

@@ -138,7 +138,7 @@ fn serve_receive_list_and_export_a_signed_test_event() {
     assert!(text(&out.stdout).starts_with("200 "), "{}", text(&out.stdout));
     assert!(text(&out.stdout).contains("\"stored\""));
     let line = serve.wait_for_event("Main Entrance");
-    assert!(line.contains("FAILED") && line.contains("Test Person") && line.contains("Access denied."), "{line}");
+    assert!(line.contains("Refused") && line.contains("Test Person") && line.contains("Access denied."), "{line}");
     // The refusal is an alert as well: one line of its own, as the desktop's notification would say it.
     let alert = serve.wait_for("ALERT ");
     assert!(alert.contains("Main Entrance") && alert.contains("Test Person"), "{alert}");

@@ -187,7 +187,7 @@ fn serve_with_the_tunnel_says_it_is_offline_and_still_receives_locally() {
             .as_u16()
     });
     assert_eq!(status, 200);
-    wait_for("FAILED");
+    wait_for("Refused");
     Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
     wait_for("Stopped");
     assert!(child.wait().unwrap().success());

@@ -12,7 +12,7 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
 
 use crate::error::{CommandError, CommandResult, ErrorCode};
-use crate::feed::FeedMessage;
+use crate::feed::{FeedMessage, LiveView};
 use crate::state::AppState;
 
 #[derive(Serialize, ts_rs::TS)]
@@ -40,8 +40,21 @@ pub async fn status(state: State<'_, AppState>) -> CommandResult<StatusView> {
 }
 
 #[tauri::command]
-pub async fn subscribe(state: State<'_, AppState>, on_message: Channel<FeedMessage>) -> CommandResult<()> {
-    *state.ui_channel.lock().unwrap_or_else(|p| p.into_inner()) = Some(on_message);
+pub async fn subscribe(
+    state: State<'_, AppState>,
+    on_message: Channel<FeedMessage>,
+    filter: EventFilter,
+) -> CommandResult<()> {
+    *state.live.lock().unwrap_or_else(|p| p.into_inner()) = Some(LiveView { channel: on_message, filter });
+    Ok(())
+}
+
+/// The window shows another filter: only events it lists are pushed from now on.
+#[tauri::command]
+pub async fn follow_filter(state: State<'_, AppState>, filter: EventFilter) -> CommandResult<()> {
+    if let Some(view) = state.live.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+        view.filter = filter;
+    }
     Ok(())
 }
 

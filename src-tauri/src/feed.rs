@@ -1,11 +1,12 @@
 //! Forwards the core's feed of new events to the window in batches (a burst of deliveries arrives as
-//! one message, not a flood). When the forwarder falls behind, the window is told to read again from
-//! the store, the source of truth.
+//! one message, not a flood), only those the window's filter lists (the store's own filter decides,
+//! so the window never re-implements it). When the forwarder falls behind, the window is told to read
+//! again from the store, the source of truth.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use doorwatch::store::StoredEvent;
+use doorwatch::store::{EventFilter, StoredEvent};
 use serde::Serialize;
 use tauri::{AppHandle, Manager};
 use tokio::sync::broadcast::{error::RecvError, Receiver};
@@ -18,6 +19,12 @@ use crate::state::AppState;
 pub enum FeedMessage {
     Events { events: Vec<StoredEvent> },
     Resync,
+}
+
+/// The window that listens: its channel and the filter of the list it shows.
+pub struct LiveView {
+    pub channel: tauri::ipc::Channel<FeedMessage>,
+    pub filter: EventFilter,
 }
 
 /// How long a burst may gather before it is sent on; short enough to feel live.
@@ -42,23 +49,27 @@ pub fn spawn(app: AppHandle, mut feed: Receiver<Arc<StoredEvent>>) {
                     Ok(Err(RecvError::Closed)) | Err(_) => break,
                 }
             }
-            let message = if missed {
-                FeedMessage::Resync
-            } else {
-                FeedMessage::Events { events: batch.iter().map(|e| StoredEvent::clone(e)).collect() }
-            };
-            send_to_window(&app, message);
+            send_to_window(&app, &batch, missed);
         }
     });
 }
 
-fn send_to_window(app: &AppHandle, message: FeedMessage) {
+fn send_to_window(app: &AppHandle, batch: &[Arc<StoredEvent>], missed: bool) {
     let state = app.state::<AppState>();
-    let mut channel = state.ui_channel.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(c) = channel.as_ref() {
-        if c.send(message).is_err() {
-            // The window is gone; the next one subscribes again and reads from the store.
-            *channel = None;
+    let mut live = state.live.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(view) = live.as_ref() else { return };
+    let message = if missed {
+        FeedMessage::Resync
+    } else {
+        let events: Vec<StoredEvent> =
+            batch.iter().filter(|e| view.filter.matches(e)).map(|e| StoredEvent::clone(e)).collect();
+        if events.is_empty() {
+            return;
         }
+        FeedMessage::Events { events }
+    };
+    if view.channel.send(message).is_err() {
+        // The window is gone; the next one subscribes again and reads from the store.
+        *live = None;
     }
 }

@@ -4,6 +4,7 @@
 //! of the core's channels to the shell's parts; what they do lives in their modules.
 
 mod actions;
+mod bindings;
 mod commands;
 mod error;
 mod feed;
@@ -23,22 +24,7 @@ use tauri_plugin_autostart::MacosLauncher;
 
 use state::AppState;
 
-/// Writes the TypeScript declarations of every type that crosses IPC into `dir`, generated from these
-/// Rust types (ts-rs), so the window's types are never typed twice. `tests/ui_bindings.rs` keeps
-/// `ui/src/bindings/` equal to them; `make bindings` rewrites it.
-#[doc(hidden)]
-pub fn export_typescript(dir: &std::path::Path) -> Result<(), ts_rs::ExportError> {
-    use ts_rs::TS;
-    doorwatch::app::StatusView::export_all_to(dir)?;
-    doorwatch::app::SettingsView::export_all_to(dir)?;
-    feed::FeedMessage::export_all_to(dir)?;
-    commands::PageView::export_all_to(dir)?;
-    error::CommandError::export_all_to(dir)?;
-    doorwatch::store::EventFilter::export_all_to(dir)?;
-    doorwatch::kisi::integration::SetupOutcome::export_all_to(dir)?;
-    doorwatch::store::Insights::export_all_to(dir)?;
-    Ok(())
-}
+pub use bindings::export_typescript;
 
 /// Launched by the login item: stay in the tray.
 const HIDDEN: &str = "--hidden";
@@ -56,6 +42,7 @@ pub fn run() {
             commands::list_events,
             commands::status,
             commands::subscribe,
+            commands::follow_filter,
             commands::send_test_event,
             commands::get_settings,
             commands::save_settings,
@@ -130,12 +117,8 @@ async fn start() -> (AppState, ShellOutputs) {
     };
     let (doorwatch, outputs) = Doorwatch::start(config, flags, settings_error, StartOptions { tunnel: true }).await;
     let (actions_tx, actions) = tokio::sync::mpsc::unbounded_channel();
-    let state = AppState {
-        doorwatch,
-        unseen: tokio::sync::watch::channel(0).0,
-        ui_channel: Mutex::new(None),
-        actions: actions_tx,
-    };
+    let state =
+        AppState { doorwatch, unseen: tokio::sync::watch::channel(0).0, live: Mutex::new(None), actions: actions_tx };
     let outputs = ShellOutputs { events: outputs.events, alerts: outputs.alerts, notices: outputs.notices, actions };
     (state, outputs)
 }

@@ -8,14 +8,14 @@ use doorwatch::app::Doorwatch;
 use tokio::sync::{mpsc, watch};
 
 use crate::actions::Action;
-use crate::feed::FeedMessage;
+use crate::feed::LiveView;
 
 pub struct AppState {
     pub doorwatch: Doorwatch,
     /// Refused unlocks alerted since the window was last opened: the tray's attention state.
     pub unseen: watch::Sender<u32>,
-    /// The window's channel for live events, while a window is listening.
-    pub ui_channel: Mutex<Option<tauri::ipc::Channel<FeedMessage>>>,
+    /// The window's channel for live events and the filter it shows, while a window is listening.
+    pub live: Mutex<Option<LiveView>>,
     /// What a notification's buttons ask for.
     pub actions: mpsc::UnboundedSender<Action>,
 }

@@ -37,7 +37,22 @@ pub struct OnlineStatus {
     pub public_url: Option<String>,
     pub kisi: KisiStatus,
     /// Set while a backfill runs.
-    pub catching_up: Option<Progress>,
+    pub catching_up: Option<CatchingUp>,
+}
+
+/// A backfill's progress, with the sentence every face shows for it.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct CatchingUp {
+    #[serde(flatten)]
+    pub progress: Progress,
+    /// "Catching up: 1,240 of ~3,000 events".
+    pub description: String,
+}
+
+impl From<&Progress> for CatchingUp {
+    fn from(p: &Progress) -> CatchingUp {
+        CatchingUp { progress: p.clone(), description: p.describe() }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -322,7 +337,7 @@ async fn backfills(shared: Arc<Shared>, store: Store, options: backfill::Options
         };
         let status = &shared.status;
         let result = backfill::run(&client, &store, from, until, &options, |p| {
-            status.send_modify(|s| s.catching_up = Some(p.clone()));
+            status.send_modify(|s| s.catching_up = Some(CatchingUp::from(p)));
         })
         .await;
         shared.status.send_modify(|s| s.catching_up = None);

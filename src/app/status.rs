@@ -117,5 +117,10 @@ mod tests {
         assert_eq!(ago(5_000), "just now");
         assert_eq!(ago(7_200_000), "2 h ago");
         assert_eq!(ago(3 * 86_400_000), "3 days ago");
+        // Moved from the UI's own copy, which the window no longer has.
+        assert_eq!(ago(30_000), "just now");
+        assert_eq!(ago(3 * 60_000), "3 min ago");
+        assert_eq!(ago(5 * 3_600_000), "5 h ago");
+        assert_eq!(ago(-60_000), "just now", "a clock a little ahead is not the future");
     }
 }

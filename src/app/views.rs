@@ -27,6 +27,8 @@ pub struct StatusView {
     pub online: Option<OnlineStatus>,
     /// The URL to give Kisi (public when there is a tunnel).
     pub webhook_url: Option<String>,
+    /// "3 min ago": when the last event arrived, in the words the tray uses too.
+    pub last_event_ago: Option<String>,
     /// Something needs the user (the receiver or the tunnel is down, Kisi switched the webhook off):
     /// the tray shows trouble.
     pub trouble: bool,
@@ -93,7 +95,9 @@ impl Doorwatch {
             (None, Some(problem)) => format!("{} · {problem}", status.summary(utc)),
             (None, None) => status.summary(utc),
         };
+        let last_event_ago = status.last_event_at.map(|at| crate::app::status::ago(utc.timestamp_millis() - at));
         Ok(StatusView {
+            last_event_ago,
             status,
             summary,
             alerts_paused_until: self.alerts_paused_until().map(|t| t.timestamp_millis()),

@@ -332,6 +332,14 @@ mod tests {
     const DAY: i64 = 24 * 3600 * 1000;
 
     #[test]
+    fn progress_shows_an_estimate_only_while_it_is_ahead() {
+        let p = |fetched, estimated_total| Progress { fetched, stored: 0, estimated_total };
+        assert_eq!(p(1240, Some(3000)).describe(), "Catching up: 1,240 of ~3,000 events");
+        assert_eq!(p(3000, Some(3000)).describe(), "Catching up: 3,000 events");
+        assert_eq!(p(10, None).describe(), "Catching up: 10 events");
+    }
+
+    #[test]
     fn gaps_wider_than_ninety_days_are_split_oldest_first() {
         assert_eq!(plan(0, DAY), vec![Window { from: 0, until: DAY }]);
         let windows = plan(0, 200 * DAY);

@@ -74,6 +74,28 @@ pub enum Problem {
 }
 
 impl Problem {
+    pub const ALL: [Problem; 4] = [Problem::BadToken, Problem::DomainNotYours, Problem::Unreachable, Problem::Other];
+
+    /// A few words for a status bar (the whole reason is in the status's `reason`).
+    pub fn short(self) -> &'static str {
+        match self {
+            Problem::BadToken => "token refused",
+            Problem::DomainNotYours => "domain not yours",
+            Problem::Unreachable => "ngrok unreachable",
+            Problem::Other => "see above",
+        }
+    }
+
+    /// The name it has in the UI's types.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Problem::BadToken => "bad_token",
+            Problem::DomainNotYours => "domain_not_yours",
+            Problem::Unreachable => "unreachable",
+            Problem::Other => "other",
+        }
+    }
+
     fn retried(self) -> bool {
         matches!(self, Problem::Unreachable | Problem::Other)
     }

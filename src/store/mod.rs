@@ -163,6 +163,23 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
+    pub const ALL: [RejectReason; 10] = [
+        RejectReason::BrowserOrigin,
+        RejectReason::HostNotAllowed,
+        RejectReason::UnsupportedMediaType,
+        RejectReason::TooLarge,
+        RejectReason::Timeout,
+        RejectReason::MissingSignature,
+        RejectReason::MalformedSignature,
+        RejectReason::BadSignature,
+        RejectReason::MalformedJson,
+        RejectReason::NotAnObject,
+    ];
+
+    pub fn parse(s: &str) -> Option<RejectReason> {
+        RejectReason::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             RejectReason::BrowserOrigin => "browser_origin",

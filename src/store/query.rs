@@ -12,7 +12,7 @@ use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 use super::filter::{fts_query, has_word_starting_with, push_filter, search_words};
-use super::{EventFilter, StoreError, StoredEvent};
+use super::{EventFilter, RejectReason, StoreError, StoredEvent};
 use crate::event::{Event, EventKind, Source};
 
 /// A read connection with the timeline's queries.
@@ -97,6 +97,8 @@ impl KindCounts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct RejectionCount {
     pub reason: String,
+    /// The reason in words ("bad signature"), as the status bar says it.
+    pub description: String,
     #[ts(type = "number")]
     pub count: i64,
 }
@@ -263,7 +265,12 @@ impl Reader {
     /// Rejected deliveries by reason, since the database was created.
     pub fn rejection_counts(&self) -> Result<Vec<RejectionCount>, StoreError> {
         let mut stmt = self.conn.prepare_cached("SELECT reason, count FROM rejection_counts ORDER BY count DESC")?;
-        let rows = stmt.query_map([], |r| Ok(RejectionCount { reason: r.get(0)?, count: r.get(1)? }))?;
+        let rows = stmt.query_map([], |r| {
+            let reason: String = r.get(0)?;
+            let description =
+                RejectReason::parse(&reason).map_or_else(|| reason.replace('_', " "), |r| r.describe().into());
+            Ok(RejectionCount { reason, description, count: r.get(1)? })
+        })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 

@@ -52,6 +52,23 @@ describe('the timeline', () => {
     expect(host.called('listEvents').at(-1)!.args[0]).toMatchObject({ failed_only: true });
     expect(rows(root).map((r) => r.dataset.uuid)).toEqual(['ev-2']);
     expect(root.querySelector('[data-testid=filter-summary]')?.textContent).toContain('failed');
+    // Live pushes follow the same filter, decided by the host's core rather than re-checked here.
+    expect(host.called('followFilter').at(-1)!.args[0]).toMatchObject({ failed_only: true });
+    host.deliver(event(0, { uuid: 'live-ok' }), event(0, { uuid: 'live-refused', kind: 'unlock_failed' }));
+    await settle();
+    expect(rows(root).map((r) => r.dataset.uuid)).toEqual(['live-refused', 'ev-2']);
+  });
+
+  it('branches on the error code: no database yet is an empty timeline, any other failure is said', async () => {
+    const host = new FakeHost();
+    host.listError = { code: 'no_database', message: 'no database at /tmp/x.sqlite3 yet' };
+    const root = await open(host);
+    expect(rows(root)).toEqual([]);
+    expect(root.textContent).not.toContain('no database at');
+    host.listError = { code: 'database', message: 'The database could not be read; see the log for details.' };
+    root.querySelector<HTMLButtonElement>('[data-testid=filter-failed]')!.click();
+    await settle();
+    expect(root.textContent).toContain('The database could not be read');
   });
 
   it('puts a pushed event on top without reading the store again', async () => {

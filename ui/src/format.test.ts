@@ -1,6 +1,6 @@
 // The window's logic without a window: merging live events, day groups, ages, the filter summary.
 import { describe, expect, it } from 'vitest';
-import { ago, catchingUp, continues, dayLabel, filterSummary, merge, plural } from './format';
+import { continues, dayLabel, filterSummary, merge, plural } from './format';
 import type { StoredEvent } from './types';
 
 function ev(uuid: string, created_at: string, id = 1): StoredEvent {
@@ -60,16 +60,6 @@ describe('days and ages', () => {
     expect(dayLabel('not a time', now)).toBe('Unknown date');
   });
 
-  it('says how long ago in minutes, hours, days', () => {
-    const t = now.getTime();
-    expect(ago(null, t)).toBe('no events yet');
-    expect(ago(t - 30_000, t)).toBe('just now');
-    expect(ago(t - 3 * 60_000, t)).toBe('3 min ago');
-    expect(ago(t - 5 * 3_600_000, t)).toBe('5 h ago');
-    expect(ago(t - 3 * 86_400_000, t)).toBe('3 days ago');
-    expect(ago(t + 60_000, t)).toBe('just now');
-  });
-
   it('counts in words', () => {
     expect(plural(1, 'new event', 'new events')).toBe('1 new event');
     expect(plural(3, 'new event', 'new events')).toBe('3 new events');
@@ -89,9 +79,4 @@ describe('summaries', () => {
     ).toEqual(['failed unlocks', 'door “Back door”', 'from 2026-11-01', 'matching “ada”']);
   });
 
-  it('shows catching-up progress with an estimate only while it is ahead', () => {
-    expect(catchingUp({ fetched: 1240, estimated_total: 3000 })).toBe('Catching up: 1,240 of ~3,000 events');
-    expect(catchingUp({ fetched: 3000, estimated_total: 3000 })).toBe('Catching up: 3,000 events');
-    expect(catchingUp({ fetched: 10, estimated_total: null })).toBe('Catching up: 10 events');
-  });
 });

@@ -1,15 +1,7 @@
-// Presentation helpers with no Tauri and no DOM, so they are easy to test.
+// Presentation helpers with no Tauri and no DOM, so they are easy to test. The words the core owns
+// (kind labels, event types, "3 min ago", "Catching up…") come from it, never from here.
 import type { EventKind, StoredEvent } from './types';
-
-export const KIND_LABEL: Record<EventKind, string> = {
-  unlock_ok: 'Unlocked',
-  unlock_failed: 'Refused',
-  door_opened: 'Opened',
-  held_open: 'Held open',
-  forced_open: 'Forced open',
-  login: 'New login',
-  other: 'Event',
-};
+export { KIND_LABEL, EVENT_TYPES, TUNNEL_PROBLEM } from './bindings/words';
 
 // Symbols every desktop font has (no colour emoji needed); the word beside each carries the meaning.
 export const KIND_ICON: Record<EventKind, string> = {
@@ -52,15 +44,6 @@ export function dayLabel(iso: string, now = new Date()): string {
 export function timeOf(iso: string): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? '--:--' : TIME.format(d);
-}
-
-export function ago(ms: number | null, now = Date.now()): string {
-  if (ms === null) return 'no events yet';
-  const s = Math.max(0, Math.floor((now - ms) / 1000));
-  if (s < 60) return 'just now';
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
-  return `${Math.floor(s / 86_400)} days ago`;
 }
 
 /** Each event's local midnight, worked out once per event (parsing thousands of dates again on every
@@ -148,12 +131,4 @@ export function filterSummary(f: {
     f.toDate && `to ${f.toDate}`,
     f.search.trim() && `matching “${f.search.trim()}”`,
   ].filter((part): part is string => Boolean(part));
-}
-
-/** "Catching up: 1,240 of ~3,000 events" while a backfill runs. */
-export function catchingUp(p: { fetched: number; estimated_total: number | null }): string {
-  const n = (x: number) => x.toLocaleString('en-US');
-  return p.estimated_total && p.estimated_total > p.fetched
-    ? `Catching up: ${n(p.fetched)} of ~${n(p.estimated_total)} events`
-    : `Catching up: ${n(p.fetched)} events`;
 }

@@ -7,7 +7,10 @@ import type { EventFilter, FeedMessage, Insights, Page, Settings, SettingsView, 
 export interface Host {
   listEvents(filter: EventFilter, after: string | null, limit: number): Promise<Page>;
   status(): Promise<Status>;
-  subscribe(onMessage: (m: FeedMessage) => void): Promise<void>;
+  /** Live events that `filter` lists (the core decides which), as they are stored. */
+  subscribe(onMessage: (m: FeedMessage) => void, filter: EventFilter): Promise<void>;
+  /** The list now shows `filter`: only what it lists is pushed from now on. */
+  followFilter(filter: EventFilter): Promise<void>;
   sendTestEvent(failed: boolean): Promise<string>;
   getSettings(): Promise<SettingsView>;
   saveSettings(settings: Settings): Promise<SettingsView>;
@@ -36,11 +39,12 @@ export interface Host {
 export const tauriHost: Host = {
   listEvents: (filter, after, limit) => invoke('list_events', { filter, after, limit }),
   status: () => invoke('status'),
-  async subscribe(onMessage) {
+  async subscribe(onMessage, filter) {
     const channel = new Channel<FeedMessage>();
     channel.onmessage = onMessage;
-    await invoke('subscribe', { onMessage: channel });
+    await invoke('subscribe', { onMessage: channel, filter });
   },
+  followFilter: (filter) => invoke('follow_filter', { filter }),
   sendTestEvent: (failed) => invoke('send_test_event', { failed }),
   getSettings: () => invoke('get_settings'),
   saveSettings: (settings) => invoke('save_settings', { settings }),

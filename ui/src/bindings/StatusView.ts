@@ -16,6 +16,10 @@ online: OnlineStatus | null,
  */
 webhook_url: string | null, 
 /**
+ * "3 min ago": when the last event arrived, in the words the tray uses too.
+ */
+last_event_ago: string | null, 
+/**
  * Something needs the user (the receiver or the tunnel is down, Kisi switched the webhook off):
  * the tray shows trouble.
  */

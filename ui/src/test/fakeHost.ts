@@ -1,7 +1,7 @@
 // A Host without Tauri: an in-memory store of events with keyset pages, the way the core answers, and a
 // record of what the window asked. The window's components run against it in Vitest (jsdom).
 import type { Host } from '../host';
-import type { EventFilter, FeedMessage, Settings, SettingsView, Status, StoredEvent } from '../types';
+import type { EventFilter, FeedMessage, HostError, Settings, SettingsView, Status, StoredEvent } from '../types';
 
 export function event(n: number, opts: Partial<StoredEvent> = {}): StoredEvent {
   const failed = opts.kind === 'unlock_failed';
@@ -34,6 +34,8 @@ export class FakeHost implements Host {
   current: Settings = settings();
   calls: { name: string; args: unknown[] }[] = [];
   private push: ((m: FeedMessage) => void) | null = null;
+  /** The filter the window follows; like the shell, only what it lists is pushed (the fake knows failed_only). */
+  private live: EventFilter | null = null;
 
   constructor(events: StoredEvent[] = [], over: Partial<Settings> = {}) {
     this.events = events;
@@ -51,11 +53,16 @@ export class FakeHost implements Host {
   /** Stores new events and pushes them, as the shell does when deliveries arrive. */
   deliver(...fresh: StoredEvent[]) {
     this.events = [...fresh, ...this.events];
-    this.push?.({ type: 'events', events: fresh });
+    const listed = fresh.filter((e) => !this.live?.failed_only || e.kind === 'unlock_failed');
+    if (listed.length > 0) this.push?.({ type: 'events', events: listed });
   }
+
+  /** Set to make listEvents fail as the shell would, with its `{ code, message }`. */
+  listError: HostError | null = null;
 
   async listEvents(filter: EventFilter, after: string | null, limit: number) {
     this.record('listEvents', filter, after, limit);
+    if (this.listError) throw this.listError;
     const matching = this.events.filter((e) => !filter.failed_only || e.kind === 'unlock_failed');
     const start = after ? Number(after) : 0;
     const events = matching.slice(start, start + limit);
@@ -68,13 +75,20 @@ export class FakeHost implements Host {
       summary: 'receiving', alerts_paused_until: null, receiver_error: null, settings_error: null, online: null,
       webhook_url: null, trouble: false, local_url: 'http://127.0.0.1:8787/webhooks/kisi', receiving: true, signature_check: true,
       last_event_at: this.events.length ? Date.parse(this.events[0].created_at) : null,
+      last_event_ago: this.events.length ? 'just now' : null,
       today: { unlock_ok: 0, unlock_failed: 0 }, rejections: [], events_total: this.events.length,
     } as unknown as Status;
   }
 
-  async subscribe(onMessage: (m: FeedMessage) => void) {
-    this.record('subscribe');
+  async subscribe(onMessage: (m: FeedMessage) => void, filter: EventFilter) {
+    this.record('subscribe', filter);
     this.push = onMessage;
+    this.live = filter;
+  }
+
+  async followFilter(filter: EventFilter) {
+    this.record('followFilter', filter);
+    this.live = filter;
   }
 
   async sendTestEvent(failed: boolean) {
