@@ -4,16 +4,9 @@
 use tauri::{AppHandle, Manager};
 use tokio::sync::mpsc;
 
+use crate::messages::Action;
 use crate::state::AppState;
 use crate::windows::{self, Show};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// "Open": the timeline, at this event when there is one.
-    Open { event: Option<String> },
-    /// "Mute this door for 1 hour".
-    MuteDoor { door: String },
-}
 
 /// Carries out each action as it arrives.
 pub fn spawn(app: AppHandle, mut actions: mpsc::UnboundedReceiver<Action>) {

@@ -13,7 +13,7 @@ pub fn export_typescript(dir: &std::path::Path) -> Result<(), ts_rs::ExportError
     use ts_rs::TS;
     doorwatch::app::StatusView::export_all_to(dir)?;
     doorwatch::app::SettingsView::export_all_to(dir)?;
-    crate::feed::FeedMessage::export_all_to(dir)?;
+    crate::messages::FeedMessage::export_all_to(dir)?;
     crate::commands::PageView::export_all_to(dir)?;
     crate::error::CommandError::export_all_to(dir)?;
     doorwatch::store::EventFilter::export_all_to(dir)?;

@@ -12,7 +12,7 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
 
 use crate::error::{CommandError, CommandResult, ErrorCode};
-use crate::feed::{FeedMessage, LiveView};
+use crate::messages::{FeedMessage, LiveView};
 use crate::state::AppState;
 
 #[derive(Serialize, ts_rs::TS)]

@@ -6,26 +6,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use doorwatch::store::{EventFilter, StoredEvent};
-use serde::Serialize;
+use doorwatch::store::StoredEvent;
 use tauri::{AppHandle, Manager};
 use tokio::sync::broadcast::{error::RecvError, Receiver};
 
+use crate::messages::FeedMessage;
 use crate::state::AppState;
-
-/// What the window receives: new events, or "read again from the store".
-#[derive(Clone, Serialize, ts_rs::TS)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum FeedMessage {
-    Events { events: Vec<StoredEvent> },
-    Resync,
-}
-
-/// The window that listens: its channel and the filter of the list it shows.
-pub struct LiveView {
-    pub channel: tauri::ipc::Channel<FeedMessage>,
-    pub filter: EventFilter,
-}
 
 /// How long a burst may gather before it is sent on; short enough to feel live.
 const GATHER: Duration = Duration::from_millis(16);

@@ -10,6 +10,7 @@ mod error;
 mod feed;
 mod login;
 mod memory;
+mod messages;
 mod notifications;
 mod state;
 mod tray;
@@ -95,7 +96,7 @@ struct ShellOutputs {
     events: Option<tokio::sync::broadcast::Receiver<std::sync::Arc<doorwatch::store::StoredEvent>>>,
     alerts: tokio::sync::mpsc::UnboundedReceiver<doorwatch::alert::Alert>,
     notices: tokio::sync::mpsc::UnboundedReceiver<doorwatch::app::Notice>,
-    actions: tokio::sync::mpsc::UnboundedReceiver<actions::Action>,
+    actions: tokio::sync::mpsc::UnboundedReceiver<messages::Action>,
 }
 
 /// Starts the running Doorwatch from the same configuration as `doorwatch serve`. A settings file that

@@ -11,7 +11,7 @@ use doorwatch::event::EventKind;
 use tauri::{AppHandle, Manager};
 use tokio::sync::mpsc;
 
-use crate::actions::Action;
+use crate::messages::Action;
 use crate::state::AppState;
 
 /// Notification ids by alert key, so a summary can replace what it summarises.

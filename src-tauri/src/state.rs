@@ -7,8 +7,7 @@ use std::sync::Mutex;
 use doorwatch::app::Doorwatch;
 use tokio::sync::{mpsc, watch};
 
-use crate::actions::Action;
-use crate::feed::LiveView;
+use crate::messages::{Action, LiveView};
 
 pub struct AppState {
     pub doorwatch: Doorwatch,

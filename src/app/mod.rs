@@ -8,6 +8,7 @@ mod alerts;
 pub mod kisi_setup;
 pub mod online;
 pub mod status;
+mod upkeep;
 mod views;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -8,26 +8,24 @@
 //! deserves the user's attention as [`Notice`]s (for a notification, or a line of `serve`'s output).
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde::Serialize;
 use tokio::sync::{mpsc, watch, Notify};
 
+use super::upkeep::{self, Shared};
 use crate::config::secrets::{Secrets, SecretsError};
 use crate::config::Config;
 use crate::kisi::backfill::{self, Progress};
-use crate::kisi::integration::{self, Health};
-use crate::kisi::{Client, KisiError};
+use crate::kisi::integration::Health;
+use crate::kisi::Client;
 use crate::receive::ingest::KeySlot;
 use crate::receive::tunnel::{Tunnel, TunnelConfig, TunnelStatus};
 use crate::store::Store;
 
-/// How often the wall clock is compared with the monotonic clock to notice a sleep.
-const WAKE_CHECK: Duration = Duration::from_secs(15);
-/// A backfill that failed because Kisi could not be reached is tried again after this, this many times
-/// in a row.
+/// A backfill that failed because Kisi could not be reached is tried again after this (up to
+/// [`upkeep::BACKFILL_RETRIES`] times in a row).
 const BACKFILL_RETRY_AFTER: Duration = Duration::from_secs(20);
-const BACKFILL_RETRIES: u32 = 10;
 
 /// Everything the status bar and tray say about reachability.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -129,38 +127,6 @@ pub struct Online {
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
-struct Shared {
-    kisi: Option<Arc<Client>>,
-    integration_id: Mutex<Option<i64>>,
-    status: watch::Sender<OnlineStatus>,
-    catch_up: Notify,
-    check_health: Notify,
-    notices: mpsc::UnboundedSender<Notice>,
-    /// Held while pointing Kisi's webhook at the tunnel, so the tunnel follower and the health check
-    /// never both see the old address and both change it.
-    following: tokio::sync::Mutex<()>,
-}
-
-impl Shared {
-    /// Points the webhook at `webhook` unless it already is; `Ok(true)` when it was changed.
-    async fn follow(&self, client: &Client, id: i64, webhook: &str) -> Result<bool, KisiError> {
-        let _one_at_a_time = self.following.lock().await;
-        let changed = integration::follow_url(client, id, webhook).await?;
-        if changed {
-            self.notify(Notice::UrlFollowed(webhook.to_owned()));
-        }
-        Ok(changed)
-    }
-
-    fn integration(&self) -> Option<i64> {
-        *self.integration_id.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn notify(&self, notice: Notice) {
-        let _ = self.notices.send(notice);
-    }
-}
-
 impl Online {
     /// Starts the tunnel and the upkeep tasks on the current runtime. Deliveries through the tunnel go
     /// to `store`, checked with `key` (the local receiver's key slot).
@@ -208,21 +174,21 @@ impl Online {
             notices: notices_tx,
             following: tokio::sync::Mutex::new(()),
         });
-        let mut tasks = vec![tokio::spawn(backfills(
+        let mut tasks = vec![tokio::spawn(upkeep::backfills(
             Arc::clone(&shared),
             store,
             config.backfill.clone(),
             config.backfill_retry_after,
         ))];
         if shared.kisi.is_some() {
-            tasks.push(tokio::spawn(health_checks(Arc::clone(&shared), config.health_every)));
-            tasks.push(tokio::spawn(wake_watch(Arc::clone(&shared))));
+            tasks.push(tokio::spawn(upkeep::health_checks(Arc::clone(&shared), config.health_every)));
+            tasks.push(tokio::spawn(upkeep::wake_watch(Arc::clone(&shared))));
             if config.backfill_on_start {
                 shared.catch_up.notify_one();
             }
         }
         if let Some(tunnel_status) = tunnel_status {
-            tasks.push(tokio::spawn(follow_tunnel(Arc::clone(&shared), tunnel_status)));
+            tasks.push(tokio::spawn(upkeep::follow_tunnel(Arc::clone(&shared), tunnel_status)));
         }
         (Online { shared, status, tunnel, tasks }, notices)
     }
@@ -273,158 +239,5 @@ impl Drop for Online {
         for task in self.tasks.drain(..) {
             task.abort();
         }
-    }
-}
-
-/// Mirrors the tunnel's status; when it comes online with a URL Kisi does not have, points the webhook
-/// there; when it comes back after an outage, catches up.
-async fn follow_tunnel(shared: Arc<Shared>, mut tunnel: watch::Receiver<TunnelStatus>) {
-    let mut was_offline = false;
-    loop {
-        let now = tunnel.borrow_and_update().clone();
-        shared.status.send_modify(|s| {
-            s.tunnel = now.clone();
-            if let Some(url) = now.url() {
-                s.public_url = Some(url.to_owned());
-            }
-        });
-        match &now {
-            TunnelStatus::Online { url } => {
-                if let (Some(client), Some(id)) = (&shared.kisi, shared.integration()) {
-                    match integration::webhook_url(url) {
-                        Ok(webhook) => match shared.follow(client, id, &webhook).await {
-                            Ok(_) => {}
-                            Err(e) => {
-                                shared.notify(Notice::Problem(format!("could not update the Kisi webhook: {e}")));
-                                // The health check compares the addresses and tries again.
-                                let again = Arc::clone(&shared);
-                                tokio::spawn(async move {
-                                    tokio::time::sleep(Duration::from_secs(30)).await;
-                                    again.check_health.notify_one();
-                                });
-                            }
-                        },
-                        Err(e) => tracing::warn!("tunnel URL unusable: {e}"),
-                    }
-                }
-                if was_offline {
-                    shared.catch_up.notify_one();
-                }
-                was_offline = false;
-            }
-            TunnelStatus::Offline { .. } => was_offline = true,
-            _ => {}
-        }
-        if tunnel.changed().await.is_err() {
-            return;
-        }
-    }
-}
-
-/// Runs backfills one at a time, whenever asked; asks made during a run are served by one more run.
-async fn backfills(shared: Arc<Shared>, store: Store, options: backfill::Options, retry_after: Duration) {
-    let mut retries = 0;
-    loop {
-        shared.catch_up.notified().await;
-        let Some(client) = shared.kisi.clone() else { continue };
-        let now = chrono::Utc::now().timestamp_millis();
-        let (from, until) = match backfill::pending_range(&store, now) {
-            Ok(range) => range,
-            Err(e) => {
-                shared.notify(Notice::Problem(format!("cannot start catching up: {e}")));
-                continue;
-            }
-        };
-        let status = &shared.status;
-        let result = backfill::run(&client, &store, from, until, &options, |p| {
-            status.send_modify(|s| s.catching_up = Some(CatchingUp::from(p)));
-        })
-        .await;
-        shared.status.send_modify(|s| s.catching_up = None);
-        match result {
-            Ok(report) => {
-                tracing::info!(fetched = report.fetched, stored = report.stored, "caught up");
-                if let Some(summary) = report.while_you_were_away() {
-                    shared.notify(Notice::WhileAway(summary));
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "backfill failed");
-                shared.notify(Notice::Problem(format!("catching up failed: {e}")));
-                // Just woken, the network is often not back yet: try again shortly rather than
-                // waiting for the next wake or reconnection.
-                let transient = matches!(&e, backfill::BackfillError::Kisi(k) if k.is_transient());
-                if transient && retries < BACKFILL_RETRIES {
-                    retries += 1;
-                    let again = Arc::clone(&shared);
-                    tokio::spawn(async move {
-                        tokio::time::sleep(retry_after).await;
-                        again.catch_up.notify_one();
-                    });
-                    continue;
-                }
-            }
-        }
-        retries = 0;
-    }
-}
-
-/// Reads the integration every `every` (and on demand); tells the user once when it goes off.
-async fn health_checks(shared: Arc<Shared>, every: Duration) {
-    let mut was_healthy = true;
-    loop {
-        if let (Some(client), Some(id)) = (&shared.kisi, shared.integration()) {
-            let kisi = match integration::health(client, id).await {
-                Ok(Health::Enabled { url }) if pointed_elsewhere(&shared, url.as_deref()).is_some() => {
-                    // Kisi calls an old address (the tunnel's changed and following it failed): fix it.
-                    let webhook = pointed_elsewhere(&shared, url.as_deref()).unwrap_or_default();
-                    match shared.follow(client, id, &webhook).await {
-                        Ok(_) => KisiStatus::Checked {
-                            description: Health::Enabled { url: None }.describe(),
-                            health: Health::Enabled { url: Some(webhook) },
-                        },
-                        Err(e) => KisiStatus::Trouble { reason: format!("Kisi still calls an old address: {e}") },
-                    }
-                }
-                Ok(health) => {
-                    let healthy = matches!(health, Health::Enabled { .. });
-                    if was_healthy && !healthy {
-                        shared.notify(Notice::WebhookOff(health.describe()));
-                    }
-                    was_healthy = healthy;
-                    KisiStatus::Checked { description: health.describe(), health }
-                }
-                Err(e) => KisiStatus::Trouble { reason: e.to_string() },
-            };
-            shared.status.send_modify(|s| s.kisi = kisi);
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = shared.check_health.notified() => {}
-        }
-    }
-}
-
-/// The webhook URL Kisi should call now, when the tunnel is online and Kisi's (`current`) differs.
-fn pointed_elsewhere(shared: &Shared, current: Option<&str>) -> Option<String> {
-    let status = shared.status.borrow();
-    let url = status.tunnel.url()?;
-    let webhook = integration::webhook_url(url).ok()?;
-    (current != Some(webhook.as_str())).then_some(webhook)
-}
-
-/// Notices that the machine slept (the wall clock ran on while the monotonic clock stood) and catches up.
-async fn wake_watch(shared: Arc<Shared>) {
-    let mut wall = SystemTime::now();
-    let mut mono = std::time::Instant::now();
-    loop {
-        tokio::time::sleep(WAKE_CHECK).await;
-        let (wall_now, mono_now) = (SystemTime::now(), std::time::Instant::now());
-        let wall_elapsed = wall_now.duration_since(wall).unwrap_or_default();
-        if backfill::slept(wall_elapsed, mono_now - mono) {
-            tracing::info!(asleep_secs = (wall_elapsed - (mono_now - mono)).as_secs(), "woke from sleep; catching up");
-            shared.catch_up.notify_one();
-        }
-        (wall, mono) = (wall_now, mono_now);
     }
 }

@@ -8,21 +8,19 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod kisi_commands;
+mod serve;
 mod when;
 
 use chrono::{DateTime, Local, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use tokio::sync::broadcast::error::RecvError;
 
-use crate::alert::Alert;
-use crate::app::{Doorwatch, StartOptions};
 use crate::config::{self, env, Config, Environment, Flags};
 use crate::kisi::sample;
 use crate::receive::signature::SigningKey;
 use crate::receive::WEBHOOK_PATH;
 use crate::store::export::{self, Format};
-use crate::store::{EventFilter, Reader, StoredEvent, Synchronous};
-use kisi_commands::{backfill_command, kisi_command, print_online, BackfillArgs, KisiCommand};
+use crate::store::{EventFilter, Reader, StoredEvent};
+use kisi_commands::{backfill_command, kisi_command, BackfillArgs, KisiCommand};
 use when::parse_when;
 
 #[derive(Parser, Debug)]
@@ -178,7 +176,7 @@ pub fn main() -> ExitCode {
     }
     let result = Config::load(&flags, Environment::from_process()).map_err(|e| e.to_string()).and_then(|config| {
         match cli.command {
-            Command::Serve(args) => runtime().and_then(|rt| rt.block_on(serve(config, flags, args))),
+            Command::Serve(args) => runtime().and_then(|rt| rt.block_on(serve::serve(config, flags, args))),
             Command::Events(args) => events(&config.db, args),
             Command::Export(args) => export_command(&config.db, args),
             Command::SendTest(args) => runtime().and_then(|rt| rt.block_on(send_test_command(&config, args))),
@@ -208,125 +206,6 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))
-}
-
-async fn serve(config: Config, flags: Flags, args: ServeArgs) -> CliResult {
-    let secrets = config.secrets();
-    if args.tunnel == Tunnel::Ngrok && config.ngrok_authtoken(&secrets).map_err(|e| e.to_string())?.is_none() {
-        return Err(format!(
-            "--tunnel ngrok needs an ngrok authtoken: set {} (get one free at dashboard.ngrok.com → Your \
-             Authtoken) or save it in the desktop app's settings",
-            env::NGROK_AUTHTOKEN
-        ));
-    }
-    let has_kisi_key = config.kisi_client(&secrets).map_err(|e| e.to_string())?.is_some();
-    let db = config.db.clone();
-    let durability = config.durability;
-    let stop = StopSignal::install();
-    let options = StartOptions { tunnel: args.tunnel == Tunnel::Ngrok };
-    let (doorwatch, outputs) = Doorwatch::start(config, flags, None, options).await;
-    let not_receiving = doorwatch.running().borrow().receiver_error.clone();
-    if let Some(e) = not_receiving {
-        doorwatch.stop().await;
-        return Err(e);
-    }
-    let (local_url, signature_check) =
-        doorwatch.with_receiver(|r| (r.local_url(), r.signature_check_on())).expect("the receiver started");
-    println!("Doorwatch is receiving on {local_url}");
-    println!("Database: {}", db.display());
-    if durability == Synchronous::Normal {
-        println!("Durability: relaxed (no fsync per commit; a power cut may lose the last events acknowledged)");
-    }
-    if signature_check {
-        println!("Signature check: on");
-    } else {
-        println!(
-            "Signature check: OFF — events are stored as unverified. Set {} to the signature key \
-             of your Kisi integration (or run `doorwatch kisi setup`) to turn it on.",
-            env::SIGNING_KEY
-        );
-    }
-    if !has_kisi_key {
-        println!("Kisi API: no key ({}), so no backfill after sleep or webhook health checks", env::KISI_API_KEY);
-    }
-    println!("Press Ctrl-C to stop.");
-    let _ = std::io::stdout().flush();
-
-    let printer = tokio::spawn(print_events(outputs.events.expect("the receiver started")));
-    let alerts = tokio::spawn(print_alerts(outputs.alerts));
-    let reporter = tokio::spawn(print_online(doorwatch.running(), outputs.notices));
-    stop.wait().await;
-    reporter.abort();
-    alerts.abort();
-    doorwatch.stop().await;
-    printer.abort();
-    println!("Stopped. Every acknowledged event is saved.");
-    Ok(ExitCode::SUCCESS)
-}
-
-/// One `ALERT <title>: <body>` line per alert the policy raised.
-async fn print_alerts(mut alerts: tokio::sync::mpsc::UnboundedReceiver<Alert>) {
-    while let Some(alert) = alerts.recv().await {
-        println!("ALERT {}: {}", alert.title, alert.body);
-        let _ = std::io::stdout().flush();
-    }
-}
-
-async fn print_events(mut feed: tokio::sync::broadcast::Receiver<std::sync::Arc<StoredEvent>>) {
-    loop {
-        match feed.recv().await {
-            Ok(event) => {
-                println!("{}", event_line(&event));
-                let _ = std::io::stdout().flush();
-            }
-            Err(RecvError::Lagged(n)) => println!("… {n} more events stored (see `doorwatch events`)"),
-            Err(RecvError::Closed) => return,
-        }
-    }
-}
-
-/// Ctrl-C, or SIGTERM on Unix (what service managers and `kill` send). Installed before the receiver
-/// starts, so a stop that arrives at any moment after is a graceful one, never the default "die now".
-struct StopSignal {
-    #[cfg(unix)]
-    term: Option<tokio::signal::unix::Signal>,
-    #[cfg(unix)]
-    int: Option<tokio::signal::unix::Signal>,
-}
-
-impl StopSignal {
-    fn install() -> StopSignal {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            StopSignal { term: signal(SignalKind::terminate()).ok(), int: signal(SignalKind::interrupt()).ok() }
-        }
-        #[cfg(not(unix))]
-        StopSignal {}
-    }
-
-    async fn wait(mut self) {
-        #[cfg(unix)]
-        {
-            let term = async {
-                match self.term.as_mut() {
-                    Some(s) => drop(s.recv().await),
-                    None => std::future::pending::<()>().await,
-                }
-            };
-            let int = async {
-                match self.int.as_mut() {
-                    Some(s) => drop(s.recv().await),
-                    None => std::future::pending::<()>().await,
-                }
-            };
-            tokio::select! { _ = term => {}, _ = int => {} }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }
 
 /// One event as a line for people: local time, outcome, door, who, and Kisi's error if any.

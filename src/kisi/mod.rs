@@ -10,16 +10,18 @@
 pub mod backfill;
 pub mod integration;
 pub mod sample;
+mod wire;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
+
+use wire::{error_message, percent_encode};
+pub use wire::{rfc3339, EventSet, EventSetStatus, Integration, IntegrationFields};
 
 pub const DEFAULT_BASE: &str = "https://api.kisi.io";
 
@@ -81,72 +83,6 @@ impl KisiError {
     pub fn is_transient(&self) -> bool {
         matches!(self, KisiError::RateLimited(_) | KisiError::Unavailable(_) | KisiError::Unreachable { .. })
     }
-}
-
-/// An integration as Kisi returns it. The list omits `url` and `enabled_events`.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct Integration {
-    pub id: i64,
-    pub name: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub enabled: bool,
-    #[serde(default)]
-    pub disabled_due_to_error: bool,
-    #[serde(default)]
-    pub disabled_due_to_error_at: Option<String>,
-    #[serde(default)]
-    pub url: Option<String>,
-    #[serde(default)]
-    pub enabled_events: Option<Vec<String>>,
-}
-
-/// The fields Doorwatch sets on its Event Webhook. `signature_key` is write-only at Kisi.
-#[derive(Serialize, Default)]
-pub struct IntegrationFields<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<&'a str>,
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub kind: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled_events: Option<&'a [&'a str]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub signature_key: Option<&'a str>,
-}
-
-/// Where an event set is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventSetStatus {
-    InProgress,
-    Finished,
-    Failed,
-}
-
-/// An event set (Kisi's way of reading history): its status and, once finished, a page of events
-/// kept exactly as Kisi sent them, so they are parsed by the same code as webhook bodies.
-#[derive(Debug, Deserialize)]
-pub struct EventSet {
-    pub id: i64,
-    pub status: EventSetStatus,
-    #[serde(default)]
-    pub events: Option<Vec<Box<RawValue>>>,
-    #[serde(default)]
-    pub cursor: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct KisiErrorBody {
-    error: String,
-}
-
-#[derive(Deserialize)]
-struct KisiErrorsBody {
-    errors: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// A client for one API key. Requests are serialized and paced (see the module comment).
@@ -404,28 +340,6 @@ fn describe_transport(e: &reqwest::Error) -> String {
     }
 }
 
-/// Kisi's message from an `Error` or `Errors` body, or a short excerpt of whatever came.
-fn error_message(bytes: &[u8]) -> String {
-    if let Ok(body) = serde_json::from_slice::<KisiErrorBody>(bytes) {
-        return body.error;
-    }
-    if let Ok(body) = serde_json::from_slice::<KisiErrorsBody>(bytes) {
-        return body
-            .errors
-            .iter()
-            .map(|(field, problems)| format!("{field} {}", problems.join(", ")))
-            .collect::<Vec<_>>()
-            .join("; ");
-    }
-    let text = String::from_utf8_lossy(bytes);
-    let text: String = text.chars().take(200).collect();
-    if text.trim().is_empty() {
-        "no reason given".to_owned()
-    } else {
-        text
-    }
-}
-
 fn not_found_what(path: &str) -> String {
     let path = path.split('?').next().unwrap_or(path);
     if let Some(id) = path.strip_prefix("/integrations/") {
@@ -435,22 +349,6 @@ fn not_found_what(path: &str) -> String {
     } else {
         path.to_owned()
     }
-}
-
-pub(crate) fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod export;
 mod filter;
 mod insights;
 mod query;
+mod rejection;
 pub mod retention;
 mod schema;
 mod writer;
@@ -26,6 +27,7 @@ use crate::event::{format_time, Event, Source};
 pub use filter::EventFilter;
 pub use insights::{DayCount, FailureCell, Insights};
 pub use query::{Cursor, KindCounts, Page, Reader, RejectionCount, RejectionRecord};
+pub use rejection::{RejectReason, Rejection};
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
 pub use writer::MAX_BATCH;
 
@@ -144,82 +146,6 @@ impl Ingested {
             Ingested::Duplicate { uuid, .. } | Ingested::AlreadyStored { uuid } => uuid,
         }
     }
-}
-
-/// Why a delivery was refused before it reached the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RejectReason {
-    BrowserOrigin,
-    HostNotAllowed,
-    UnsupportedMediaType,
-    TooLarge,
-    Timeout,
-    MissingSignature,
-    MalformedSignature,
-    BadSignature,
-    MalformedJson,
-    NotAnObject,
-}
-
-impl RejectReason {
-    pub const ALL: [RejectReason; 10] = [
-        RejectReason::BrowserOrigin,
-        RejectReason::HostNotAllowed,
-        RejectReason::UnsupportedMediaType,
-        RejectReason::TooLarge,
-        RejectReason::Timeout,
-        RejectReason::MissingSignature,
-        RejectReason::MalformedSignature,
-        RejectReason::BadSignature,
-        RejectReason::MalformedJson,
-        RejectReason::NotAnObject,
-    ];
-
-    pub fn parse(s: &str) -> Option<RejectReason> {
-        RejectReason::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RejectReason::BrowserOrigin => "browser_origin",
-            RejectReason::HostNotAllowed => "host_not_allowed",
-            RejectReason::UnsupportedMediaType => "unsupported_media_type",
-            RejectReason::TooLarge => "too_large",
-            RejectReason::Timeout => "timeout",
-            RejectReason::MissingSignature => "missing_signature",
-            RejectReason::MalformedSignature => "malformed_signature",
-            RejectReason::BadSignature => "bad_signature",
-            RejectReason::MalformedJson => "malformed_json",
-            RejectReason::NotAnObject => "not_an_object",
-        }
-    }
-
-    /// Words for the status bar: "3 rejected: bad signature".
-    pub fn describe(self) -> &'static str {
-        match self {
-            RejectReason::BrowserOrigin => "sent by a web browser",
-            RejectReason::HostNotAllowed => "wrong Host header",
-            RejectReason::UnsupportedMediaType => "not JSON",
-            RejectReason::TooLarge => "too large",
-            RejectReason::Timeout => "too slow",
-            RejectReason::MissingSignature => "no signature",
-            RejectReason::MalformedSignature => "unreadable signature",
-            RejectReason::BadSignature => "bad signature",
-            RejectReason::MalformedJson => "malformed JSON",
-            RejectReason::NotAnObject => "not an event object",
-        }
-    }
-}
-
-/// A refused delivery, for the bounded rejection log.
-#[derive(Debug, Clone)]
-pub struct Rejection {
-    pub at: i64,
-    pub reason: RejectReason,
-    pub size: u64,
-    /// A short explanation, never the body or a signature; at most a quoted, shortened Host or Content-Type.
-    pub detail: String,
 }
 
 /// A handle on the store: cheap to clone, shared by the ingest router, the CLI and the desktop shell.
