@@ -6,7 +6,7 @@
 //! one `Store::ingest` per event from 32 concurrent callers (the receiver's path minus HTTP, which
 //! `benches/ingest.rs` shows costs little). Run with `make bench`.
 
-#[path = "../tests/support/fake_kisi.rs"]
+#[path = "../tests/support/fake_kisi/mod.rs"]
 mod fake_kisi;
 
 use std::sync::Arc;

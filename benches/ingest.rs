@@ -12,6 +12,9 @@
 //! from when it was due, so a stalled server is charged for the requests queued behind it). Server and generator share the machine's
 //! cores, as they would share a laptop. Run with `make bench`.
 
+#[path = "../tests/support/delivery.rs"]
+mod delivery;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -272,7 +275,6 @@ async fn naive_handler(
 
 /// Unique, realistic bodies with their signatures, made before the clock starts.
 fn signed_bodies(from: usize, n: usize, variant: Variant) -> Vec<(Bytes, String)> {
-    let key = SigningKey::new(KEY).unwrap();
     (from..from + n)
         .map(|i| {
             let body = format!(
@@ -285,7 +287,7 @@ fn signed_bodies(from: usize, n: usize, variant: Variant) -> Vec<(Bytes, String)
                 (i / 60) % 60,
                 i % 60
             );
-            let signature = key.sign(body.as_bytes());
+            let signature = delivery::signature(KEY, body.as_bytes());
             (Bytes::from(body), signature)
         })
         .collect()

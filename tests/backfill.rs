@@ -2,8 +2,9 @@
 //! arriving leave exactly the union in the store; a 429 and a 503 mid-way are survived; an interrupted
 //! run resumes where it stopped; gaps wider than Kisi's 90 days are split.
 
-#[path = "support/fake_kisi.rs"]
+#[path = "support/fake_kisi/mod.rs"]
 mod fake_kisi;
+mod support;
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use doorwatch::receive::signature::SigningKey;
 use doorwatch::receive::{Receiver, ReceiverConfig};
 use doorwatch::store::StoreOptions;
 use fake_kisi::{FakeKisi, Misbehave};
+use support::delivery;
 
 const API_KEY: &str = "kisi-test-api-key";
 const SIGNING_KEY: &str = "backfill-test-signing-key";
@@ -55,19 +57,10 @@ fn stored_uuids(path: &std::path::Path) -> Vec<(String, String, i64)> {
     stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
 }
 
+/// Delivers `event` to the receiver as its webhook, signed with the receiver's key.
 async fn deliver(url: &str, event: &serde_json::Value) -> u16 {
     let body = serde_json::to_vec(event).unwrap();
-    let signature = SigningKey::new(SIGNING_KEY).unwrap().sign(&body);
-    reqwest::Client::new()
-        .post(url)
-        .header("content-type", "application/json")
-        .header("x-signature", signature)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    delivery::deliver(&reqwest::Client::new(), url, &body, Some(SIGNING_KEY)).await.0
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -110,16 +110,17 @@ impl Serve {
     }
 }
 
-fn post(url: &str, body: &[u8], signature: Option<String>) -> (u16, String) {
+/// A delivery of `body` that carries `x_signature` as given: a signature that belongs to another body
+/// (which [`delivery::deliver_blocking`], signing what it sends, never sends).
+fn post_with_signature_of_another_body(url: &str, body: &[u8], x_signature: &str) -> u16 {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let mut request =
-            reqwest::Client::new().post(url).header("content-type", "application/json").body(body.to_vec());
-        if let Some(s) = signature {
-            request = request.header("x-signature", s);
-        }
-        let response = request.send().await.unwrap();
-        (response.status().as_u16(), response.text().await.unwrap())
+        let request = reqwest::Client::new()
+            .post(url)
+            .header("content-type", "application/json")
+            .header("x-signature", x_signature)
+            .body(body.to_vec());
+        request.send().await.unwrap().status().as_u16()
     })
 }
 
@@ -145,14 +146,14 @@ fn serve_receive_list_and_export_a_signed_test_event() {
 
     // A delivery whose fields need quoting in CSV, signed by hand with Kisi's header form.
     let tricky = br#"{"uuid":"q-1","type":"lock.unlock","actor_type":"User","actor_name":"O'Brien, \"Jo\"","object_name":"=cmd|' /C calc'!A0","success":true,"created_at":"2026-11-02T08:00:00+01:00"}"#;
-    let signature = doorwatch::receive::signature::SigningKey::new(SECRET).unwrap().sign(tricky);
-    let (status, answer) = post(&serve.url, tricky, Some(signature.clone()));
+    let (status, answer) = delivery::deliver_blocking(&serve.url, tricky, Some(SECRET));
     assert_eq!((status, answer.contains("stored")), (200, true), "{answer}");
     serve.wait_for("O'Brien");
 
     // Unsigned and wrongly signed deliveries are refused and not stored.
-    assert_eq!(post(&serve.url, &fixture("unlock-ok-user.json"), None).0, 401);
-    assert_eq!(post(&serve.url, &fixture("unlock-ok-user.json"), Some(signature)).0, 401);
+    assert_eq!(delivery::deliver_blocking(&serve.url, &fixture("unlock-ok-user.json"), None).0, 401);
+    let signature = delivery::signature(SECRET, tricky);
+    assert_eq!(post_with_signature_of_another_body(&serve.url, &fixture("unlock-ok-user.json"), &signature), 401);
     // send-test without the key says what to do.
     let unsigned = run(doorwatch(&db).args(["send-test", "--url", &serve.url]));
     assert!(!unsigned.status.success());
@@ -220,7 +221,7 @@ fn events_survive_a_restart_of_serve() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("restart.sqlite3");
     let serve = Serve::start(&db, None);
-    let (status, _) = post(&serve.url, &fixture("unlock-exit-button.json"), None);
+    let (status, _) = delivery::deliver_blocking(&serve.url, &fixture("unlock-exit-button.json"), None);
     assert_eq!(status, 200);
     let (code, _, printed) = serve.stop();
     assert!(code.success());
@@ -228,7 +229,7 @@ fn events_survive_a_restart_of_serve() {
     assert!(printed.iter().any(|l| l.contains("Exit button") && l.contains("(unverified)")), "{printed:#?}");
 
     let serve = Serve::start(&db, None);
-    let (status, answer) = post(&serve.url, &fixture("unlock-exit-button.json"), None);
+    let (status, answer) = delivery::deliver_blocking(&serve.url, &fixture("unlock-exit-button.json"), None);
     assert_eq!(status, 200);
     assert!(answer.contains("duplicate"), "{answer}");
     serve.stop();
@@ -311,8 +312,7 @@ fn every_filter_flag_narrows_the_list() {
     let serve = Serve::start(&db, Some(SECRET));
     for name in FIXTURES {
         let body = fixture(name);
-        let signature = doorwatch::receive::signature::SigningKey::new(SECRET).unwrap().sign(&body);
-        assert_eq!(post(&serve.url, &body, Some(signature)).0, 200, "{name}");
+        assert_eq!(delivery::deliver_blocking(&serve.url, &body, Some(SECRET)).0, 200, "{name}");
     }
     // --signing-key-env names another variable that holds the key.
     let out = run(doorwatch(&db)

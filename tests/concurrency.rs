@@ -18,26 +18,16 @@ async fn a_hundred_identical_concurrent_deliveries_make_one_row_one_feed_message
     let mut feed = t.store.subscribe();
 
     let body = fixture("unlock-failed-user.json");
-    let signature = sign(&body);
     let url = server.webhook();
     let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(100));
     let mut tasks = Vec::new();
     for _ in 0..100 {
-        let (client, url, body, signature, barrier) =
-            (client.clone(), url.clone(), body.clone(), signature.clone(), barrier.clone());
+        let (client, url, body, barrier) = (client.clone(), url.clone(), body.clone(), barrier.clone());
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
-            let r = client
-                .post(url)
-                .header("content-type", "application/json")
-                .header("x-signature", signature)
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            let status = r.status().as_u16();
-            (status, r.json::<serde_json::Value>().await.unwrap())
+            let (status, answer) = delivery::deliver(&client, &url, &body, Some(KEY)).await;
+            (status, serde_json::from_str::<serde_json::Value>(&answer).unwrap())
         }));
     }
     let mut stored = 0;
@@ -71,16 +61,9 @@ async fn a_hundred_identical_concurrent_deliveries_make_one_row_one_feed_message
     let store = doorwatch::store::Store::open(&t.path, Default::default()).unwrap();
     let server = serve_on_a_free_port(&store, SigningKey::new(KEY)).await;
     let mut feed = store.subscribe();
-    let r = client
-        .post(server.webhook())
-        .header("content-type", "application/json")
-        .header("x-signature", sign(&body))
-        .body(body.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["status"], "duplicate");
+    let (status, answer) = delivery::deliver(&client, &server.webhook(), &body, Some(KEY)).await;
+    assert_eq!(status, 200);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&answer).unwrap()["status"], "duplicate");
     assert!(tokio::time::timeout(Duration::from_millis(300), feed.recv()).await.is_err());
     assert_eq!(Reader::open(&t.path).unwrap().count().unwrap(), 1);
     server.stop().await;
@@ -98,7 +81,7 @@ async fn many_different_concurrent_deliveries_are_all_stored_and_announced_in_co
         let url = server.webhook();
         tasks.push(tokio::spawn(async move {
             let body = format!(r#"{{"uuid":"c-{i}","type":"lock.unlock","success":true,"object_name":"Door {i}"}}"#);
-            client.post(url).body(body).send().await.unwrap().status().as_u16()
+            delivery::deliver(&client, &url, body.as_bytes(), None).await.0
         }));
     }
     for task in tasks {

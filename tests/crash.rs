@@ -5,6 +5,8 @@
 //!
 //! `make test` runs a short form (DOORWATCH_CRASH_KILLS, default 6); `make soak` runs 50 kills and more.
 
+mod support;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -12,8 +14,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use doorwatch::receive::signature::SigningKey;
 use rand::Rng;
+use support::delivery;
 
 const KEY: &str = "crash-harness-signing-key";
 const SENDERS: usize = 16;
@@ -69,10 +71,9 @@ struct Ledger {
 
 /// Sends deliveries from `SENDERS` connections until `until`, recording what was sent and acknowledged.
 async fn drive(url: String, ledger: Arc<Mutex<Ledger>>, next: Arc<std::sync::atomic::AtomicU64>, until: Instant) {
-    let key = SigningKey::new(KEY).unwrap();
     let mut senders = Vec::new();
     for _ in 0..SENDERS {
-        let (url, ledger, next, key) = (url.clone(), Arc::clone(&ledger), Arc::clone(&next), key.clone());
+        let (url, ledger, next) = (url.clone(), Arc::clone(&ledger), Arc::clone(&next));
         senders.push(tokio::spawn(async move {
             let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
             while Instant::now() < until {
@@ -80,10 +81,11 @@ async fn drive(url: String, ledger: Arc<Mutex<Ledger>>, next: Arc<std::sync::ato
                 let body = body(n);
                 let uuid = format!("crash-{n:08}");
                 ledger.lock().unwrap().sent.insert(uuid.clone(), body.clone());
+                // Not `delivery::deliver`, which expects an answer: the server is killed under us.
                 let answer = client
                     .post(&url)
                     .header("content-type", "application/json")
-                    .header("x-signature", key.sign(&body))
+                    .header("x-signature", delivery::signature(KEY, &body))
                     .body(body)
                     .send()
                     .await;

@@ -62,19 +62,6 @@ fn body(n: usize) -> Vec<u8> {
     .into_bytes()
 }
 
-async fn post(client: &reqwest::Client, url: &str, body: &[u8]) -> u16 {
-    client
-        .post(url)
-        .header("content-type", "application/json")
-        .header("x-signature", sign(body))
-        .body(body.to_vec())
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
 /// Fills the disk with a file until nothing more fits, leaving `spare` bytes free.
 fn fill(dir: &Path, spare: usize) -> PathBuf {
     use std::io::Write;
@@ -98,14 +85,14 @@ async fn a_full_disk_answers_503_stores_nothing_partial_and_recovers_without_a_r
     let client = reqwest::Client::new();
     // Some events while there is room, then the disk nearly full.
     for n in 0..20 {
-        assert_eq!(post(&client, &server.webhook(), &body(n)).await, 200);
+        assert_eq!(delivery::deliver(&client, &server.webhook(), &body(n), Some(KEY)).await.0, 200);
     }
     let filler = fill(disk.path(), 256 * 1024);
 
     let mut acknowledged: Vec<usize> = (0..20).collect();
     let mut refused = None;
     for n in 20..5_000 {
-        match post(&client, &server.webhook(), &body(n)).await {
+        match delivery::deliver(&client, &server.webhook(), &body(n), Some(KEY)).await.0 {
             200 => acknowledged.push(n),
             503 => {
                 refused = Some(n);
@@ -128,7 +115,7 @@ async fn a_full_disk_answers_503_stores_nothing_partial_and_recovers_without_a_r
     let freed = Instant::now();
     let mut status = 0;
     while freed.elapsed() < Duration::from_secs(30) {
-        status = post(&client, &server.webhook(), &body(refused)).await;
+        status = delivery::deliver(&client, &server.webhook(), &body(refused), Some(KEY)).await.0;
         if status == 200 {
             break;
         }

@@ -4,12 +4,15 @@
 //! output, the database, the settings file and the exports are searched for the secrets: none may be
 //! there. Only `secrets.toml` holds them (on a machine without a keyring), and every file is owner-only.
 
-#[path = "support/fake_kisi.rs"]
+#[path = "support/fake_kisi/mod.rs"]
 mod fake_kisi;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
+
+use support::delivery;
 
 const KISI_KEY: &str = "kisi-HYGIENE-api-key-7d3f9a";
 const NGROK_TOKEN: &str = "2HygieneNgrokToken_8e4c1b5a9f0d2e7c";
@@ -97,15 +100,10 @@ async fn no_secret_reaches_a_log_the_output_the_database_or_the_settings() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(up, "serve did not start");
-    let key = doorwatch::receive::signature::SigningKey::new(&signing_key).unwrap();
     let body = br#"{"uuid":"hyg-live","type":"lock.unlock","success":false,"object_name":"Lobby"}"#;
-    let forged = doorwatch::receive::signature::SigningKey::new("a-guess").unwrap().sign(body);
-    for (signature, expected) in [(Some(key.sign(body)), 200), (Some(forged), 401), (None, 401)] {
-        let mut request = client.post(&url).header("content-type", "application/json").body(body.to_vec());
-        if let Some(s) = signature {
-            request = request.header("x-signature", s);
-        }
-        assert_eq!(request.send().await.unwrap().status().as_u16(), expected);
+    // Signed with the key, forged with a guessed one, and unsigned.
+    for (key, expected) in [(Some(signing_key.as_str()), 200), (Some("a-guess"), 401), (None, 401)] {
+        assert_eq!(delivery::deliver(&client, &url, body, key).await.0, expected);
     }
     // Let the start-up backfill and health check run, then stop it as a service manager would.
     tokio::time::sleep(Duration::from_secs(3)).await;

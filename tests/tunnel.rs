@@ -2,6 +2,8 @@
 //! ngrok, and a token that is not one. Each gives its own status and reason, and the local receiver
 //! keeps storing events meanwhile. (Nothing here ever reaches ngrok's servers.)
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,6 +13,7 @@ use std::time::Duration;
 use doorwatch::receive::tunnel::{Authtoken, Problem, Tunnel, TunnelConfig, TunnelStatus};
 use doorwatch::receive::{Receiver, ReceiverConfig};
 use doorwatch::store::StoreOptions;
+use support::delivery;
 use tokio::io::AsyncWriteExt;
 
 const TOKEN: &str = "2aBcDeFgHiJkLmNoPqRsTuVwXyZ_0123456789abcdefghij";
@@ -70,15 +73,7 @@ async fn wait_offline(tunnel: &Tunnel) -> (Problem, String) {
 
 async fn post_locally(receiver: &Receiver) -> u16 {
     let body = br#"{"uuid":"3f1c2a9e-8b7d-4c55-9e0a-1d2b3c4d5e6f","type":"lock.unlock","success":true}"#;
-    reqwest::Client::new()
-        .post(receiver.local_url())
-        .header("content-type", "application/json")
-        .body(&body[..])
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    delivery::deliver(&reqwest::Client::new(), &receiver.local_url(), body, None).await.0
 }
 
 #[tokio::test]
@@ -175,17 +170,8 @@ fn serve_with_the_tunnel_says_it_is_offline_and_still_receives_locally() {
     };
     let url = wait_for("receiving on").rsplit(' ').next().unwrap().to_owned();
     wait_for("tunnel offline: cannot reach ngrok");
-    let status = rt.block_on(async {
-        reqwest::Client::new()
-            .post(&url)
-            .header("content-type", "application/json")
-            .body(r#"{"uuid":"9d1c2a9e-8b7d-4c55-9e0a-1d2b3c4d5e6f","type":"lock.unlock","success":false}"#)
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16()
-    });
+    let body = br#"{"uuid":"9d1c2a9e-8b7d-4c55-9e0a-1d2b3c4d5e6f","type":"lock.unlock","success":false}"#;
+    let (status, _) = rt.block_on(delivery::deliver(&reqwest::Client::new(), &url, body, None));
     assert_eq!(status, 200);
     wait_for("Refused");
     Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();

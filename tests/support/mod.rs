@@ -1,6 +1,10 @@
 //! Shared test support: fixtures, a store in a temporary folder, requests, and a dump of the events
-//! table for "nothing changed" assertions.
+//! table for "nothing changed" assertions; [`delivery`], the one way to sign and post a delivery, and
+//! [`oneshot`], the ingest router and its refusal checks for the router tests.
 #![allow(dead_code)]
+
+pub mod delivery;
+pub mod oneshot;
 
 use std::path::{Path, PathBuf};
 
@@ -63,8 +67,9 @@ pub fn events_snapshot(path: &Path) -> Vec<Vec<String>> {
     rows.collect::<Result<_, _>>().unwrap()
 }
 
+/// The `X-Signature` header value for `body` signed with [`KEY`].
 pub fn sign(body: &[u8]) -> String {
-    doorwatch::receive::signature::SigningKey::new(KEY).unwrap().sign(body)
+    delivery::signature(KEY, body)
 }
 
 /// A webhook POST as Kisi sends it to the local listener, signed with [`KEY`].

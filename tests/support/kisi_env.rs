@@ -1,0 +1,54 @@
+//! What the Kisi tests (kisi_setup, kisi_upkeep, kisi_cli) share: the fake Kisi's API key and a client
+//! for it, a private settings-and-secrets folder, and a receiver on a free loopback port. Needs the
+//! including test to declare `mod fake_kisi` (support/fake_kisi/mod.rs) at its root.
+#![allow(dead_code)] // each test binary compiles this file on its own and uses part of it
+
+use doorwatch::config::secrets::Secrets;
+use doorwatch::config::settings::Settings;
+use doorwatch::kisi::{ApiKey, Client};
+use doorwatch::receive::{Receiver, ReceiverConfig};
+use doorwatch::store::StoreOptions;
+
+use crate::fake_kisi::FakeKisi;
+
+pub const API_KEY: &str = "kisi-test-api-key";
+
+pub fn client(fake: &FakeKisi) -> Client {
+    Client::new(&fake.base_url, ApiKey::new(API_KEY).unwrap())
+}
+
+pub struct Config {
+    pub dir: tempfile::TempDir,
+}
+
+impl Config {
+    pub fn new() -> Config {
+        Config { dir: tempfile::tempdir().unwrap() }
+    }
+    pub fn secrets(&self) -> Secrets {
+        Secrets::file_only(self.dir.path())
+    }
+    pub fn settings_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("settings.toml")
+    }
+    /// The configuration Doorwatch resolves for this folder: secrets in its owner-only file.
+    pub fn resolved(&self) -> doorwatch::config::Config {
+        use doorwatch::config::{env, Environment, Flags};
+        let env = Environment::from_pairs([(env::SECRETS, "file")]);
+        doorwatch::config::Config::resolve(&Flags::default(), env, Settings::default(), self.settings_path()).unwrap()
+    }
+    pub fn settings(&self) -> Settings {
+        Settings::load(&self.settings_path()).unwrap()
+    }
+}
+
+pub async fn receiver(dir: &std::path::Path, key: Option<String>) -> Receiver {
+    Receiver::start(ReceiverConfig {
+        db: dir.join("doorwatch.sqlite3"),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        signing_key: key.as_deref().and_then(doorwatch::receive::signature::SigningKey::new),
+        store: StoreOptions::default(),
+    })
+    .await
+    .unwrap()
+}
