@@ -27,7 +27,7 @@ unit:
 
 ## ui-test: the UI type-checked (svelte-check), and its logic and components without a window (Vitest)
 ui-test: ui/node_modules/.package-lock.json
-	cd ui && npm test
+	cd ui && NO_COLOR=1 npm test
 
 ## ui: install the UI's npm packages (when package-lock.json changed) and build it into ui/dist
 ui: ui/node_modules/.package-lock.json

@@ -5,6 +5,7 @@ fn main() {
         "list_events",
         "status",
         "subscribe",
+        "follow_filter",
         "send_test_event",
         "get_settings",
         "save_settings",

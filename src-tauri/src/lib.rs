@@ -74,7 +74,7 @@ pub fn run() {
             log_notices(outputs.notices);
             tray::build(app)?;
             tray::follow(handle.clone());
-            // benches/desktop.rs times start-up to this line.
+            // benches/desktop/ times start-up to this line.
             tracing::info!("tray ready");
             if !hidden {
                 windows::show_main(handle);
@@ -141,5 +141,6 @@ fn log_notices(mut notices: tokio::sync::mpsc::UnboundedReceiver<doorwatch::app:
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DOORWATCH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("doorwatch=info,doorwatch_desktop=info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr()); // no colour codes in a log file
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
 }

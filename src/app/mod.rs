@@ -22,7 +22,7 @@ use crate::alert::{Alert, AlertPolicy};
 use crate::config::secrets::Secrets;
 use crate::config::{Config, Flags, Settings};
 use crate::receive::{Receiver, ReceiverConfig};
-use crate::store::{Reader, Store, StoreError, StoredEvent};
+use crate::store::{Reader, Store, StoreError, StoredEvent, Synchronous};
 pub use online::{KisiStatus, Notice, Online, OnlineConfig, OnlineStatus};
 pub use views::{attention, SendTestError, SettingsView, StatusView};
 
@@ -107,7 +107,8 @@ impl Doorwatch {
         .await;
         let (receiver, receiver_error) = match started {
             Ok(r) => {
-                tracing::info!(url = %r.local_url(), "receiving");
+                let durability = if config.durability == Synchronous::Normal { "relaxed" } else { "full" };
+                tracing::info!(url = %r.local_url(), durability, "receiving");
                 (Some(r), None)
             }
             Err(e) => {

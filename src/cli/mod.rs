@@ -198,7 +198,8 @@ type CliResult = Result<ExitCode, String>;
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DOORWATCH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("doorwatch=info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr()); // no colour codes in a log file
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {

@@ -1,4 +1,4 @@
-//! The memory and start-up floor that benches/desktop.rs compares Doorwatch with: a minimal Tauri 2 app
+//! The memory and start-up floor that benches/desktop/ compares Doorwatch with: a minimal Tauri 2 app
 //! from the same dependency versions, with only a tray icon (`--tray`), or a tray icon and one empty
 //! window (`--window`). It is a benchmark baseline, not part of the product: a package of its own, so the
 //! bundler never ships it (`make bench-desktop` builds it).

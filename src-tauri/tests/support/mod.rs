@@ -1,9 +1,19 @@
 //! A private desktop for tests and benchmarks: Xvfb, a D-Bus session with dunst and dbus-monitor, and
-//! tauri-driver, all started here and stopped on drop. Shared by tests/e2e.rs and benches/desktop.rs.
-#![allow(dead_code)]
+//! tauri-driver, all started here and stopped on drop. Shared by the tests/e2e_*.rs (one scenario
+//! each) and benches/desktop/, with what they send and look at: [`events`] delivered to the app's
+//! receiver (signed by [`delivery`], the one signed-delivery helper of every test and bench), the
+//! window through WebDriver ([`page`]) and the X screen ([`x11`]).
+#![allow(dead_code)] // each test binary and the benchmark compile this on their own and use part of it
+
+#[path = "../../../tests/support/delivery.rs"]
+pub mod delivery;
+pub mod events;
+pub mod page;
+pub mod x11;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::os::fd::AsRawFd as _;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -63,6 +73,47 @@ pub fn tree(root: u32) -> Vec<u32> {
         i += 1;
     }
     out
+}
+
+/// The command names of a process's children.
+pub fn children_of(pid: u32) -> Vec<String> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
+        if stat[close + 1..].split_whitespace().nth(1) == Some(&pid.to_string()) {
+            names.push(stat[open + 1..close].to_owned());
+        }
+    }
+    names
+}
+
+/// A test's turn at the one real desktop; the next test's turn starts when this is dropped.
+pub struct Turn(std::fs::File);
+
+/// One real desktop at a time: two WebKit windows on two cores under Xvfb make each other hang, so every
+/// end-to-end test takes its turn before its [`Desktop`] starts and keeps it to its end (drop the turn
+/// after the desktop). Each scenario is a test binary of its own: cargo runs those one after another,
+/// but the tests of one binary run in parallel, and other runners (or a second `cargo test` on the same
+/// target folder) run binaries side by side. So the turn is an flock(2) on one file of the target
+/// folder, which makes threads and processes alike wait, and which the kernel lets go of when a process
+/// ends, however it ends.
+pub async fn take_turn() -> Turn {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("doorwatch-one-desktop.lock");
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        // SAFETY: flock(2) on a descriptor of a file this process holds open (in the Turn it returns).
+        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+        assert_eq!(locked, 0, "flock {}: {}", path.display(), std::io::Error::last_os_error());
+        Turn(file)
+    })
+    .await
+    .unwrap()
 }
 
 pub fn free_port() -> u16 {
@@ -205,6 +256,24 @@ impl Desktop {
                     log("tauri-driver.err")
                 )
             })
+    }
+
+    /// Like [`Desktop::start`], but the app's listen address (and whatever else `settings` writes, given
+    /// that address) comes from `settings.toml` in its config folder, written before the app starts, as
+    /// a person's Settings would have left it; DOORWATCH_LISTEN is blank, which counts as unset.
+    #[allow(dead_code)] // each test binary compiles this module and uses part of it
+    pub fn start_with_settings(settings: impl Fn(&str) -> String) -> Desktop {
+        let mut desktop = Desktop::start_with(&[("DOORWATCH_LISTEN", "")]);
+        desktop.listen = format!("127.0.0.1:{}", free_port());
+        std::fs::create_dir_all(desktop.config_dir()).unwrap();
+        std::fs::write(desktop.config_dir().join("settings.toml"), settings(&desktop.listen)).unwrap();
+        desktop
+    }
+
+    /// What the app wrote to its log so far (its stderr reaches tauri-driver's).
+    #[allow(dead_code)]
+    pub fn app_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("tauri-driver.err")).unwrap_or_default()
     }
 
     pub fn webhook(&self) -> String {
