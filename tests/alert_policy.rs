@@ -167,10 +167,20 @@ fn quiet_hours_span_midnight() {
 }
 
 #[test]
-fn events_from_long_ago_do_not_interrupt() {
+fn events_a_backfill_found_from_long_ago_do_not_interrupt() {
     let mut policy = AlertPolicy::new(AlertSettings::default());
     let happened = evening() - Duration::hours(9);
-    assert_eq!(policy.decide(&failed("old", "Main Entrance", happened), evening()), Decision::Silent(Silence::Stale));
+    let mut old = failed("old", "Main Entrance", happened);
+    old.source = Source::Backfill;
+    assert_eq!(policy.decide(&old, evening()), Decision::Silent(Silence::Stale));
+}
+
+#[test]
+fn a_live_delivery_alerts_even_when_the_two_clocks_disagree() {
+    // This laptop's clock runs 20 minutes fast: Kisi's `created_at` looks 20 minutes old.
+    let mut policy = AlertPolicy::new(AlertSettings::default());
+    let kisi_says = evening() - Duration::minutes(20);
+    assert!(matches!(policy.decide(&failed("skewed", "Main Entrance", kisi_says), evening()), Decision::Notify(_)));
 }
 
 #[test]

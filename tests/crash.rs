@@ -52,10 +52,10 @@ fn serve(db: &Path, listen: &str) -> Child {
 
 fn body(n: u64) -> Vec<u8> {
     serde_json::json!({
-        "uuid": format!("crash-{n:08}"), "type": "lock.unlock", "success": n % 5 != 0,
+        "uuid": format!("crash-{n:08}"), "type": "lock.unlock", "success": !n.is_multiple_of(5),
         "actor_type": "User", "actor_name": format!("Person {}", n % 97), "object_type": "Lock",
         "object_name": format!("Door {}", n % 7), "created_at": "2026-11-30T08:00:00Z",
-        "error_message": if n % 5 == 0 { Some("Access denied.") } else { None },
+        "error_message": if n.is_multiple_of(5) { Some("Access denied.") } else { None },
     })
     .to_string()
     .into_bytes()

@@ -208,7 +208,8 @@ async fn a_locked_database_answers_503_and_recovers_without_a_restart() {
 #[tokio::test]
 async fn healthz_answers_ok() {
     let t = open_store();
-    let response = signed_router(&t).oneshot(Request::get("/healthz").body(Body::empty()).unwrap()).await.unwrap();
+    let request = Request::get("/healthz").header("host", LOCAL).body(Body::empty()).unwrap();
+    let response = signed_router(&t).oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let bytes = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
     assert_eq!(&bytes[..], b"ok");
@@ -218,12 +219,34 @@ async fn healthz_answers_ok() {
 async fn unknown_paths_are_404_and_other_methods_405() {
     let t = open_store();
     let app = signed_router(&t);
-    let r = app.clone().oneshot(Request::get("/admin").body(Body::empty()).unwrap()).await.unwrap();
+    let r =
+        app.clone().oneshot(Request::get("/admin").header("host", LOCAL).body(Body::empty()).unwrap()).await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(json_body(r).await["error"], "not_found");
-    let r = app.oneshot(Request::put("/webhooks/kisi").body(Body::empty()).unwrap()).await.unwrap();
+    let r =
+        app.oneshot(Request::put("/webhooks/kisi").header("host", LOCAL).body(Body::empty()).unwrap()).await.unwrap();
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.headers()["allow"], "POST");
+}
+
+#[tokio::test]
+async fn every_route_refuses_a_host_that_does_not_name_the_receiver() {
+    // A web page that rebinds its own name to 127.0.0.1 must not learn that Doorwatch runs here.
+    let t = open_store();
+    let app = signed_router(&t);
+    for request in [
+        Request::get("/healthz"),
+        Request::get("/admin"),
+        Request::put("/webhooks/kisi"),
+        Request::get("/webhooks/kisi"),
+    ] {
+        let r = app.clone().oneshot(request.header("host", "rebound.example:8787").body(Body::empty()).unwrap());
+        let r = r.await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let body = json_body(r).await;
+        assert_eq!(body["error"], "host_not_allowed", "{body}");
+        assert!(!body.to_string().contains("webhooks/kisi"), "says nothing about Doorwatch: {body}");
+    }
 }
 
 #[tokio::test]

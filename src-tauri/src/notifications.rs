@@ -36,7 +36,7 @@ pub fn show(alert: Alert, actions: mpsc::UnboundedSender<Action>) {
         let mut n = notify_rust::Notification::new();
         n.appname("Doorwatch")
             .summary(&alert.title)
-            .body(&alert.body)
+            .body(&body_text(&alert.body))
             .icon(if alert.urgent { "dialog-warning" } else { "dialog-information" })
             .hint(notify_rust::Hint::Category("device".into()))
             // "default" is a click on the notification; daemons that draw buttons show it as "Open".
@@ -83,4 +83,16 @@ pub fn show(alert: Alert, actions: mpsc::UnboundedSender<Action>) {
     if let Err(e) = spawned {
         tracing::warn!(error = %e, "could not start the notification thread");
     }
+}
+
+/// The body as this platform's notification server reads it: freedesktop servers interpret markup.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn body_text(body: &str) -> std::borrow::Cow<'_, str> {
+    doorwatch::alert::text::freedesktop_body(body)
+}
+
+/// macOS and Windows show the body as plain text.
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+fn body_text(body: &str) -> std::borrow::Cow<'_, str> {
+    std::borrow::Cow::Borrowed(body)
 }

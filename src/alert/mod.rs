@@ -9,13 +9,14 @@
 //! interrupt anyone.
 
 mod settings;
+pub mod text;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use crate::event::EventKind;
+use crate::event::{EventKind, Source};
 use crate::store::StoredEvent;
 pub use settings::{silence_warning, AlertSettings};
 
@@ -30,8 +31,8 @@ pub fn next_local_midnight<Tz: TimeZone>(now: &DateTime<Tz>) -> DateTime<Utc> {
         .unwrap_or_else(|| now.with_timezone(&Utc) + chrono::Duration::hours(24))
 }
 
-/// Events that happened longer ago than this (a backfill after the laptop slept) are stored and shown,
-/// but do not raise a notification.
+/// Backfilled events (found after the laptop slept) that happened longer ago than this are stored and
+/// shown, but do not raise a notification.
 pub const STALE_AFTER: Duration = Duration::from_secs(15 * 60);
 
 /// What to show.
@@ -152,8 +153,11 @@ impl AlertPolicy {
             return Decision::Silent(Silence::AlreadyAlerted);
         }
         let utc = now.with_timezone(&Utc);
+        // Only what a backfill found can be old news. A webhook delivery is live whatever its
+        // `created_at` says: Kisi's clock and this laptop's differ, and a clock 15 minutes fast must not
+        // silence every alert.
         let age = utc.timestamp_millis() - stored.time();
-        if age > STALE_AFTER.as_millis() as i64 {
+        if stored.source == Source::Backfill && age > STALE_AFTER.as_millis() as i64 {
             return Decision::Silent(Silence::Stale);
         }
         let door = e.object_name.clone();

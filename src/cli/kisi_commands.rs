@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use chrono::Utc;
 use clap::{Args, Subcommand};
 
+use super::terminal::visible;
 use super::when::parse_when;
 use super::CliResult;
 use crate::app::kisi_setup::{self, SetupError};
@@ -65,10 +66,10 @@ pub(super) async fn print_online(
         tokio::select! {
             changed = status.changed() => if changed.is_err() { return },
             notice = notices.recv() => match notice {
-                Some(Notice::WhileAway(text)) => println!("{text}"),
-                Some(Notice::WebhookOff(text)) => println!("Attention: {text}"),
-                Some(Notice::UrlFollowed(url)) => println!("Kisi's webhook now points at {url}"),
-                Some(Notice::Problem(text)) => println!("Problem: {text}"),
+                Some(Notice::WhileAway(text)) => println!("{}", visible(&text)),
+                Some(Notice::WebhookOff(text)) => println!("Attention: {}", visible(&text)),
+                Some(Notice::UrlFollowed(url)) => println!("Kisi's webhook now points at {}", visible(&url)),
+                Some(Notice::Problem(text)) => println!("Problem: {}", visible(&text)),
                 None => return,
             },
         }

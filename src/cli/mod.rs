@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 mod kisi_commands;
 mod serve;
+mod terminal;
 mod when;
 
 use chrono::{DateTime, Local, Utc};
@@ -209,7 +210,8 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| format!("cannot start the async runtime: {e}"))
 }
 
-/// One event as a line for people: local time, outcome, door, who, and Kisi's error if any.
+/// One event as a line for people: local time, outcome, door, who, and Kisi's error if any. Every
+/// text from outside goes through [`terminal::visible`].
 fn event_line(e: &StoredEvent) -> String {
     let ev = &e.event;
     let when = DateTime::<Utc>::from_timestamp_millis(e.time())
@@ -218,16 +220,16 @@ fn event_line(e: &StoredEvent) -> String {
     let mut line = format!(
         "{when}  {:<11}  {:<22}  {:<24}",
         ev.kind.label(),
-        ev.object_name.as_deref().unwrap_or("-"),
-        ev.actor_label.as_deref().unwrap_or("-"),
+        terminal::visible(ev.object_name.as_deref().unwrap_or("-")),
+        terminal::visible(ev.actor_label.as_deref().unwrap_or("-")),
     );
     if ev.kind == crate::event::EventKind::Other {
         line.push_str("  ");
-        line.push_str(&ev.event_type);
+        line.push_str(&terminal::visible(&ev.event_type));
     }
     if let Some(err) = &ev.error_message {
         line.push_str("  ");
-        line.push_str(err);
+        line.push_str(&terminal::visible(err));
     }
     if !e.verified {
         line.push_str("  (unverified)");

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::kisi_commands::print_online;
+use super::terminal::visible;
 use super::{event_line, CliResult, ServeArgs, Tunnel};
 use crate::alert::Alert;
 use crate::app::{Doorwatch, StartOptions};
@@ -70,7 +71,7 @@ pub(super) async fn serve(config: Config, flags: Flags, args: ServeArgs) -> CliR
 /// One `ALERT <title>: <body>` line per alert the policy raised.
 async fn print_alerts(mut alerts: tokio::sync::mpsc::UnboundedReceiver<Alert>) {
     while let Some(alert) = alerts.recv().await {
-        println!("ALERT {}: {}", alert.title, alert.body);
+        println!("ALERT {}: {}", visible(&alert.title), visible(&alert.body));
         let _ = std::io::stdout().flush();
     }
 }

@@ -76,6 +76,9 @@ impl Config {
     pub fn load(flags: &Flags, env: Environment) -> Result<Config, ConfigError> {
         let settings_path = settings_path(&env);
         let settings = Settings::load(&settings_path)?;
+        // Checked here, once, for every face: a value out of range is a message naming the setting, never
+        // a task that panics later (a burst window of 10^16 seconds overflowed inside the feed).
+        settings.validate().map_err(|reason| ConfigError::Invalid { path: settings_path.clone(), reason })?;
         Config::resolve(flags, env, settings, settings_path)
     }
 

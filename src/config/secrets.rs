@@ -99,9 +99,7 @@ impl Secrets {
                 Err(e) => return Err(SecretsError::Keyring(e.to_string())),
             }
         }
-        let mut all = self.read_file()?;
-        all.insert(secret.name().to_owned(), value.to_owned());
-        self.write_file(&all)?;
+        self.change_file(|all| all.insert(secret.name().to_owned(), value.to_owned()).as_deref() != Some(value))?;
         Ok(Place::File)
     }
 
@@ -117,11 +115,29 @@ impl Secrets {
     }
 
     fn remove_from_file(&self, secret: Secret) -> Result<(), SecretsError> {
+        self.change_file(|all| all.remove(secret.name()).is_some())
+    }
+
+    /// Reads the file, lets `change` edit the secrets (true when it changed something) and writes them
+    /// back, holding `secrets.toml.lock` throughout: two writers at once (the app and `doorwatch kisi
+    /// setup`) each keep the other's secret instead of the last one's copy winning.
+    fn change_file(&self, change: impl FnOnce(&mut BTreeMap<String, String>) -> bool) -> Result<(), SecretsError> {
+        let io = |source| SecretsError::Io { path: self.file.clone(), source };
+        let lock_path = self.file.with_extension("toml.lock");
+        if let Some(dir) = lock_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let lock = options.open(&lock_path).map_err(io)?;
+        lock.lock().map_err(io)?;
         let mut all = self.read_file()?;
-        if all.remove(secret.name()).is_some() {
+        if change(&mut all) {
             self.write_file(&all)?;
         }
-        Ok(())
+        Ok(()) // the lock is released when `lock` is closed
     }
 
     fn read_file(&self) -> Result<BTreeMap<String, String>, SecretsError> {
@@ -176,6 +192,27 @@ mod tests {
         secrets.set(Secret::SigningKey, "").unwrap();
         assert_eq!(secrets.get(Secret::SigningKey).unwrap(), None);
         assert_eq!(secrets.get(Secret::NgrokAuthtoken).unwrap().as_deref(), Some("tok"));
+    }
+
+    #[test]
+    fn writers_at_the_same_time_lose_no_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_owned();
+        let writers: Vec<_> = (0..8)
+            .map(|i| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let secret = [Secret::SigningKey, Secret::NgrokAuthtoken, Secret::KisiApiKey][i % 3];
+                    // Each writer has a store of its own, as two processes would.
+                    Secrets::file_only(&path).set(secret, &format!("value-{}", i % 3)).unwrap();
+                })
+            })
+            .collect();
+        writers.into_iter().for_each(|w| w.join().unwrap());
+        let secrets = Secrets::file_only(&path);
+        assert_eq!(secrets.get(Secret::SigningKey).unwrap().as_deref(), Some("value-0"));
+        assert_eq!(secrets.get(Secret::NgrokAuthtoken).unwrap().as_deref(), Some("value-1"));
+        assert_eq!(secrets.get(Secret::KisiApiKey).unwrap().as_deref(), Some("value-2"));
     }
 
     #[test]

@@ -74,7 +74,10 @@ fn a_bad_listen_address_names_where_it_came_from() {
     let message = Config::load(&Flags::default(), env.clone()).unwrap_err().to_string();
     assert!(message.contains("settings.toml") && message.contains("listen"), "{message}");
 
-    let env = Environment::from_pairs([(env::CONFIG_DIR, dir.path().to_str().unwrap()), (env::LISTEN, "nowhere")]);
+    // (A bad value in the file is refused even where the environment overrides it: the file is checked
+    // whole, on load.) With a good file, a bad DOORWATCH_LISTEN names the variable.
+    let good = tempfile::tempdir().unwrap();
+    let env = Environment::from_pairs([(env::CONFIG_DIR, good.path().to_str().unwrap()), (env::LISTEN, "nowhere")]);
     let message = Config::load(&Flags::default(), env).unwrap_err().to_string();
     assert!(message.starts_with("DOORWATCH_LISTEN:"), "{message}");
 }
@@ -116,4 +119,14 @@ fn the_tunnel_domain_comes_from_the_environment_before_the_settings() {
     ]);
     let config = Config::resolve(&Flags::default(), env, settings, dir.path().join("s")).unwrap();
     assert_eq!(config.tunnel(&secrets).unwrap().unwrap().domain.as_deref(), Some("from-env.ngrok-free.app"));
+}
+
+#[test]
+fn a_value_out_of_range_is_refused_on_load_naming_the_file_the_setting_and_the_range() {
+    let dir = tempfile::tempdir().unwrap();
+    settings_file(dir.path(), "[alerts]\nburst_window_secs = 10000000000000000\n");
+    let env = Environment::from_pairs([(env::CONFIG_DIR, dir.path().to_str().unwrap())]);
+    let message = Config::load(&Flags::default(), env).unwrap_err().to_string();
+    assert!(message.contains("settings.toml"), "{message}");
+    assert!(message.contains("alerts.burst_window_secs: use 1 to 3600 seconds"), "{message}");
 }

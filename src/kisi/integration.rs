@@ -58,6 +58,10 @@ pub fn webhook_url(public_url: &str) -> Result<String, String> {
             "{public_url:?} is this computer's own address, which Kisi cannot reach; use the tunnel's public URL"
         ));
     }
+    if scheme == "http://" {
+        // Kisi would send the door log, and the signature, unencrypted across the internet.
+        return Err(format!("{public_url:?} is not encrypted: Kisi must call an https:// address"));
+    }
     if base.ends_with(WEBHOOK_PATH) {
         Ok(base)
     } else {
@@ -194,6 +198,7 @@ mod tests {
         assert_eq!(webhook_url("https://door.ngrok.app/").unwrap(), "https://door.ngrok.app/webhooks/kisi");
         assert_eq!(webhook_url("https://x.example/webhooks/kisi").unwrap(), "https://x.example/webhooks/kisi");
         assert!(webhook_url("door.ngrok.app").unwrap_err().contains("https://"));
+        assert!(webhook_url("http://door.example").unwrap_err().contains("not encrypted"));
         assert!(webhook_url("http://127.0.0.1:8787").unwrap_err().contains("cannot reach"));
         assert!(webhook_url("https://").unwrap_err().contains("no host"));
     }

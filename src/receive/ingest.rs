@@ -105,19 +105,50 @@ pub fn router(store: Store, config: IngestConfig) -> Router {
     let state = AppState { store, config: Arc::new(config) };
     Router::new()
         .route(super::WEBHOOK_PATH, post(receive).fallback(method_not_allowed))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
         .fallback(not_found)
         .with_state(state)
 }
 
-async fn not_found() -> Response {
+// Every route checks the Host header, not only the webhook: otherwise a web page that rebinds its own
+// name to 127.0.0.1 could find out, from /healthz or a 404, that Doorwatch runs here.
+
+async fn healthz(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match host_refusal(&state.config, &headers) {
+        Some(refusal) => error(refusal.status, refusal.reason.as_str(), refusal.message),
+        None => "ok".into_response(),
+    }
+}
+
+async fn not_found(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(refusal) = host_refusal(&state.config, &headers) {
+        return error(refusal.status, refusal.reason.as_str(), refusal.message);
+    }
     error(StatusCode::NOT_FOUND, "not_found", "Doorwatch receives POST /webhooks/kisi (and answers GET /healthz)")
 }
 
-async fn method_not_allowed() -> Response {
+async fn method_not_allowed(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(refusal) = host_refusal(&state.config, &headers) {
+        return error(refusal.status, refusal.reason.as_str(), refusal.message);
+    }
     let mut r = error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "the webhook accepts POST only");
     r.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
     r
+}
+
+/// The refusal for a Host header that does not name this receiver, when the receiver has a list.
+fn host_refusal(config: &IngestConfig, headers: &HeaderMap) -> Option<Refusal> {
+    let allowed = config.allowed_hosts.as_ref()?;
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    if allowed.iter().any(|a| a.eq_ignore_ascii_case(host)) {
+        return None;
+    }
+    let shown: String = host.chars().take(80).collect();
+    Some(Refusal::new(
+        StatusCode::FORBIDDEN,
+        RejectReason::HostNotAllowed,
+        format!("the Host header {shown:?} does not name this receiver"),
+    ))
 }
 
 fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
@@ -202,16 +233,8 @@ async fn check_and_read(
             "requests from web browsers are not accepted (an Origin header was sent)",
         )));
     }
-    if let Some(allowed) = &config.allowed_hosts {
-        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
-        if !allowed.iter().any(|a| a.eq_ignore_ascii_case(host)) {
-            let shown: String = host.chars().take(80).collect();
-            return Err(early(Refusal::new(
-                StatusCode::FORBIDDEN,
-                RejectReason::HostNotAllowed,
-                format!("the Host header {shown:?} does not name this receiver"),
-            )));
-        }
+    if let Some(refusal) = host_refusal(config, headers) {
+        return Err(early(refusal));
     }
     if let Some(ct) = headers.get(header::CONTENT_TYPE) {
         if !is_json(ct.as_bytes()) {

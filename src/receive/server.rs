@@ -40,12 +40,34 @@ pub async fn bind_loopback(addr: SocketAddr) -> Result<TcpListener, BindError> {
     TcpListener::bind(addr).await.map_err(|source| BindError::Io { addr, source })
 }
 
+/// At most this many connections are served at once; the next is accepted when one closes. Kisi opens a
+/// handful; a flood of idle connections from the internet (through the tunnel) must not exhaust the
+/// laptop's file descriptors or memory. Idle ones close after [`HEADER_TIMEOUT`].
+pub const MAX_CONNECTIONS: usize = 256;
+
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting and waits (up to
 /// [`SHUTDOWN_GRACE`]) for the requests under way, so their commits finish and their answers go out.
-pub async fn serve<L: Listener>(mut listener: L, router: Router, shutdown: impl Future<Output = ()>) {
+pub async fn serve<L: Listener>(listener: L, router: Router, shutdown: impl Future<Output = ()>) {
+    serve_limited(listener, router, shutdown, MAX_CONNECTIONS).await
+}
+
+/// [`serve`] with at most `limit` connections at once.
+pub async fn serve_limited<L: Listener>(
+    mut listener: L,
+    router: Router,
+    shutdown: impl Future<Output = ()>,
+    limit: usize,
+) {
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(limit));
     loop {
+        // A free slot first, then the next connection: beyond the limit, connections wait in the
+        // listener's backlog rather than being served.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            _ = &mut shutdown => break,
+        };
         tokio::select! {
             (io, _addr) = listener.accept() => {
                 let service = TowerToHyperService::new(router.clone());
@@ -58,6 +80,7 @@ pub async fn serve<L: Listener>(mut listener: L, router: Router, shutdown: impl 
                     if let Err(e) = connection.await {
                         tracing::debug!(error = %e, "connection ended with an error");
                     }
+                    drop(slot);
                 });
             }
             _ = &mut shutdown => break,

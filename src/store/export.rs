@@ -134,12 +134,24 @@ fn csv_row(e: &StoredEvent) -> Vec<String> {
 }
 
 /// Spreadsheet programs run a cell that starts with `=`, `+`, `-` or `@` as a formula; a name typed
-/// into Kisi must not become one on the office manager's laptop, so such cells get a leading `'`.
+/// into Kisi must not become one on the office manager's laptop. A leading `'` makes such a cell text.
+/// Where the spreadsheet splits on another separator than ours (`;` in German or French Excel, a tab,
+/// `|`), every piece it would make is a cell of its own, so each piece that would start a formula gets
+/// its `'` too: `Ada;=2+5` becomes `Ada;'=2+5`.
 fn safe_cell(s: &str) -> String {
-    match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
-        _ => s.to_owned(),
+    let trigger = |c: char| matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r');
+    let separator = |c: char| matches!(c, ',' | ';' | '\t' | '|');
+    let mut out = String::with_capacity(s.len() + 1);
+    let mut piece_start = true;
+    for c in s.chars() {
+        if piece_start && trigger(c) {
+            out.push('\'');
+        }
+        out.push(c);
+        // Spaces after a separator do not start the piece: Excel skips them before a formula.
+        piece_start = separator(c) || (piece_start && c == ' ');
     }
+    out
 }
 
 #[cfg(test)]
@@ -152,5 +164,15 @@ mod tests {
         assert_eq!(safe_cell("@SUM(1)"), "'@SUM(1)");
         assert_eq!(safe_cell("Ada Lovelace"), "Ada Lovelace");
         assert_eq!(safe_cell(""), "");
+    }
+
+    #[test]
+    fn a_formula_after_any_separator_is_defused_too() {
+        assert_eq!(safe_cell("Ada;=2+5"), "Ada;'=2+5");
+        assert_eq!(safe_cell("Ada; =2+5"), "Ada; '=2+5");
+        assert_eq!(safe_cell("a,+1|@SUM(1)\t-2"), "a,'+1|'@SUM(1)\t'-2");
+        // Not a piece's first character: left alone.
+        assert_eq!(safe_cell("Jean-Luc Picard"), "Jean-Luc Picard");
+        assert_eq!(safe_cell("a=b"), "a=b");
     }
 }

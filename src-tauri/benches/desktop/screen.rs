@@ -52,7 +52,7 @@ impl Screen {
             let Some(g) = self.conn.get_geometry(w).ok().and_then(|c| c.reply().ok()) else { continue };
             let area = |r: &(i16, i16, u16, u16)| u32::from(r.2) * u32::from(r.3);
             let at = (g.x, g.y, g.width, g.height);
-            if best.as_ref().map_or(true, |(_, b)| area(b) < area(&at)) {
+            if best.as_ref().is_none_or(|(_, b)| area(b) < area(&at)) {
                 best = Some((w, at));
             }
         }

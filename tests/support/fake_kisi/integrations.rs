@@ -84,8 +84,8 @@ pub(super) fn list_integrations(state: &State, query: &Query) -> Response {
     let matching: Vec<&FakeIntegration> = state
         .integrations
         .iter()
-        .filter(|i| ids.as_ref().map_or(true, |ids| ids.contains(&i.id.to_string())))
-        .filter(|i| enabled.map_or(true, |enabled| i.enabled == enabled))
+        .filter(|i| ids.as_ref().is_none_or(|ids| ids.contains(&i.id.to_string())))
+        .filter(|i| enabled.is_none_or(|enabled| i.enabled == enabled))
         .collect();
     let page: Vec<Value> = matching.iter().skip(offset as usize).take(limit as usize).map(|i| summary(i)).collect();
     // The requested range, even past the total (API.md §1).

@@ -140,7 +140,7 @@ impl FakeKisi {
     /// Makes the next `count` API requests (any route) misbehave in the given way, then back to normal.
     /// Calls queue up: `misbehave(Unavailable, 2)` then `misbehave(DropConnection, 1)` affects three requests.
     pub fn misbehave(&self, how: Misbehave, count: usize) {
-        self.state().misbehave.extend(std::iter::repeat(how).take(count));
+        self.state().misbehave.extend(std::iter::repeat_n(how, count));
     }
 
     /// How many GET /event_sets/{id} polls answer `in_progress` before `finished` (default 1; 0 makes
