@@ -195,6 +195,9 @@ fn on_menu(app: &AppHandle, id: MenuId) {
     }
 }
 
+/// How long the tray lets a burst of stored events gather before it reads the store's counts again.
+const BURST_GATHER: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// Brings the tray up to date whenever the running state, the stored events or the unseen count
 /// change (the summary counts today's refusals and says when the last event came).
 pub fn follow(app: AppHandle) {
@@ -211,6 +214,14 @@ pub fn follow(app: AppHandle) {
                         if let Err(tokio::sync::broadcast::error::RecvError::Closed) = feed.recv().await {
                             std::future::pending::<()>().await;
                         }
+                        // A burst refreshes the tray once, not once per event (each refresh reads the
+                        // store's counts): gather what arrives meanwhile, then read.
+                        tokio::time::sleep(BURST_GATHER).await;
+                        while !matches!(
+                            feed.try_recv(),
+                            Err(tokio::sync::broadcast::error::TryRecvError::Empty
+                                | tokio::sync::broadcast::error::TryRecvError::Closed)
+                        ) {}
                     }
                     None => std::future::pending::<()>().await,
                 }
