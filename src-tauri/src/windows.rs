@@ -71,7 +71,10 @@ pub fn show_main_with(app: &AppHandle, show: Option<Show>) {
         }
     }
     // The person is looking now: the tray goes back to normal.
-    app.state::<AppState>().unseen.send_replace(0);
+    // (A second launch can hand over while this app is still starting, before its state exists.)
+    if let Some(state) = app.try_state::<AppState>() {
+        state.unseen.send_replace(0);
+    }
 }
 
 /// Remembers the window's place when it is closed.
@@ -93,17 +96,17 @@ pub fn on_event(window: &Window, event: &WindowEvent) {
     }
 }
 
-fn path(app: &AppHandle) -> std::path::PathBuf {
-    app.state::<AppState>().doorwatch.config().config_dir.join("window.json")
+fn path(app: &AppHandle) -> Option<std::path::PathBuf> {
+    Some(app.try_state::<AppState>()?.doorwatch.config().config_dir.join("window.json"))
 }
 
 fn load(app: &AppHandle) -> Option<Geometry> {
-    let g: Geometry = serde_json::from_slice(&std::fs::read(path(app)).ok()?).ok()?;
+    let g: Geometry = serde_json::from_slice(&std::fs::read(path(app)?).ok()?).ok()?;
     (g.width >= 320.0 && g.height >= 240.0).then_some(g)
 }
 
 fn save(app: &AppHandle, g: Geometry) -> std::io::Result<()> {
-    let p = path(app);
+    let Some(p) = path(app) else { return Ok(()) }; // not started yet: nothing to remember it by
     if let Some(dir) = p.parent() {
         std::fs::create_dir_all(dir)?;
     }
