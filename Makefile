@@ -5,7 +5,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run serve test lint unit ui ui-test bindings bench bench-core bench-desktop soak fuzz icons dist dist-deb dist-test setup-core setup-desktop setup-test setup-bench setup-fuzz setup-dist clean
+.PHONY: run serve test lint unit ui ui-test bindings bench bench-core bench-desktop soak fuzz icons dist dist-deb dist-test setup-core setup-desktop setup-test setup-bench setup-fuzz setup-dist setup-platforms check-platforms clean
 
 ## run: build the timeline UI and start the desktop app (tray icon + window)
 run: setup-desktop ui
@@ -39,6 +39,14 @@ ui/node_modules/.package-lock.json: ui/package.json ui/package-lock.json
 ## bindings: regenerate ui/src/bindings (the UI's TypeScript types) from the Rust types that cross IPC
 bindings: setup-desktop
 	UPDATE_BINDINGS=1 $(CARGO) test --locked -p doorwatch-desktop --test ui_bindings
+
+## check-platforms: the Windows build (whole workspace) and the macOS core type-checked and clippy-clean
+## from Linux, with mingw-w64 and zig as their C compilers (installed by its set-up)
+check-platforms: setup-platforms ui
+	scripts/check-platforms.sh
+
+setup-platforms:
+	@scripts/setup.sh core desktop platforms
 
 ## bench: every benchmark, each against a baseline measured in the same run (see BENCHMARKS.md)
 bench: bench-core bench-desktop

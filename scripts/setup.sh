@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing Doorwatch needs on Debian/Ubuntu, and nothing that is already there.
-# Usage: scripts/setup.sh GROUP...   (groups: core, desktop, e2e, bench, icons, fuzz, dist)
+# Usage: scripts/setup.sh GROUP...   (groups: core, desktop, e2e, bench, icons, fuzz, dist, platforms)
 # Uses sudo when not root. Safe to run again: it only installs what is missing.
 set -euo pipefail
 
@@ -13,7 +13,8 @@ packages_for() {
     icons) echo "librsvg2-bin imagemagick" ;;
     fuzz) echo "build-essential" ;;
     dist) echo "curl openssl sqlite3 xvfb dbus x11-utils" ;;
-    *) echo "scripts/setup.sh: unknown group '$1' (core, desktop, e2e, bench, icons, fuzz, dist)" >&2; exit 2 ;;
+    platforms) echo "gcc-mingw-w64-x86-64" ;;
+    *) echo "scripts/setup.sh: unknown group '$1' (core, desktop, e2e, bench, icons, fuzz, dist, platforms)" >&2; exit 2 ;;
   esac
 }
 
@@ -31,6 +32,11 @@ if command -v dpkg-query >/dev/null 2>&1; then
 else
   echo "scripts/setup.sh: not a Debian/Ubuntu system; make sure these are installed: ${wanted[*]}" >&2
 fi
+
+# zig comes from PyPI: pip, from Debian only when this Python has none.
+for group in "$@"; do
+  if [ "$group" = platforms ] && ! python3 -m pip --version >/dev/null 2>&1; then missing+=(python3-pip); fi
+done
 
 # The UI is built with Node.js; Debian's own nodejs/npm only when no Node.js is installed at all (a
 # Node.js from elsewhere ships its own npm, which Debian's npm package would conflict with).
@@ -60,6 +66,20 @@ for group in "$@"; do
   if [ "$group" = e2e ] && ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
     echo "Installing tauri-driver (the WebDriver bridge for the desktop tests)"
     cargo install tauri-driver --locked --version '^2'
+  fi
+done
+
+# The Windows and macOS type-checks: their Rust standard libraries, and zig as the macOS C compiler.
+for group in "$@"; do
+  if [ "$group" = platforms ]; then
+    installed=$(rustup target list --installed)
+    for t in x86_64-pc-windows-gnu aarch64-apple-darwin; do
+      grep -qx "$t" <<<"$installed" || rustup target add "$t"
+    done
+    if ! python3 -m ziglang version >/dev/null 2>&1; then
+      echo "Installing zig (PyPI ziglang), the C compiler for the macOS check"
+      python3 -m pip install --quiet ziglang || python3 -m pip install --quiet --break-system-packages ziglang
+    fi
   fi
 done
 

@@ -1,4 +1,6 @@
 //! End to end, in the real app (see `support`): the first-run guide of a fresh install, step by step.
+// The app under WebKitGTK, Xvfb and a D-Bus notification daemon: Linux only.
+#![cfg(target_os = "linux")]
 
 mod support;
 

@@ -1,6 +1,8 @@
 //! End to end, in the real app (see `support`): a name that carries markup reaches the notification
 //! daemon as text and the window as text — an `actor_name` of `<a href=…>Re-authenticate</a>` is never
 //! a link on the office manager's screen.
+// The app under WebKitGTK, Xvfb and a D-Bus notification daemon: Linux only.
+#![cfg(target_os = "linux")]
 
 mod support;
 

@@ -1,6 +1,8 @@
 //! End to end, in the real app (see `support`), against a fake Kisi API: the night's events fetched at
 //! start and summarised in one alert, then the timeline on them (details, the new-events pill, CSV
 //! export, insights, the door filter, paging) and Settings' "Connect to Kisi" and ngrok authtoken.
+// The app under WebKitGTK, Xvfb and a D-Bus notification daemon: Linux only.
+#![cfg(target_os = "linux")]
 
 mod support;
 

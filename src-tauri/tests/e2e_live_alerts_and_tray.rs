@@ -2,6 +2,8 @@
 //! notification's buttons mute a door and open the event, a burst becomes one summary, start at login is
 //! set from Settings, and the app keeps receiving in the tray with its window closed, opens it again
 //! where it was, and hands a second launch over to itself.
+// The app under WebKitGTK, Xvfb and a D-Bus notification daemon: Linux only.
+#![cfg(target_os = "linux")]
 
 mod support;
 

@@ -1,6 +1,8 @@
 //! End to end, in the real app (see `support`): the desktop app reads `settings.toml` exactly as
 //! `doorwatch serve` does (tests/cli.rs checks the command line against the same file): the listen
 //! address and the durability written there are the ones it runs with.
+// The app under WebKitGTK, Xvfb and a D-Bus notification daemon: Linux only.
+#![cfg(target_os = "linux")]
 
 mod support;
 
