@@ -5,6 +5,7 @@
 //! whichever face starts it.
 
 pub mod env;
+pub mod keyring;
 pub mod paths;
 pub(crate) mod private_file;
 pub mod secrets;
@@ -12,6 +13,7 @@ pub mod settings;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -20,6 +22,7 @@ use crate::receive::signature::SigningKey;
 use crate::receive::tunnel::{Authtoken, TunnelConfig};
 use crate::store::{StoreOptions, Synchronous};
 pub use env::Environment;
+use keyring::Keyring;
 use secrets::{Secret, Secrets, SecretsError};
 pub use settings::{parse_listen, Settings, SettingsError, DEFAULT_LISTEN};
 
@@ -67,6 +70,9 @@ pub struct Config {
     pub listen_origin: Origin,
     pub durability: Synchronous,
     pub durability_origin: Origin,
+    /// The keyring to keep secrets in instead of this platform's (tests: one that forgets, one that is
+    /// locked); `None` is the platform's, or the file with `DOORWATCH_SECRETS=file`.
+    pub keyring: Option<Arc<dyn Keyring>>,
 }
 
 impl Config {
@@ -127,12 +133,15 @@ impl Config {
             listen_origin,
             durability: if relaxed { Synchronous::Normal } else { Synchronous::Full },
             durability_origin,
+            keyring: None,
         })
     }
 
     /// The same flags and environment over newly saved settings.
     pub fn with_settings(&self, settings: Settings, flags: &Flags) -> Result<Config, ConfigError> {
-        Config::resolve(flags, self.env.clone(), settings, self.settings_path.clone())
+        let mut config = Config::resolve(flags, self.env.clone(), settings, self.settings_path.clone())?;
+        config.keyring = self.keyring.clone();
+        Ok(config)
     }
 
     pub fn store_options(&self) -> StoreOptions {
@@ -141,7 +150,9 @@ impl Config {
 
     /// The secret store beside the settings file (the keyring first unless `DOORWATCH_SECRETS=file`).
     pub fn secrets(&self) -> Secrets {
-        if self.env.get(env::SECRETS) == Some("file") {
+        if let Some(keyring) = &self.keyring {
+            Secrets::with_keyring(&self.config_dir, keyring.clone())
+        } else if self.env.get(env::SECRETS) == Some("file") {
             Secrets::file_only(&self.config_dir)
         } else {
             Secrets::new(&self.config_dir)

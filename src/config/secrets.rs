@@ -1,12 +1,15 @@
 //! Secrets — the webhook's signing key, the ngrok authtoken, the Kisi API key — kept in the OS keyring
-//! (the Secret Service on Linux, Keychain on macOS, Credential Manager on Windows). On a machine without
-//! one (a bare Linux session, CI), they go to `secrets.toml` in the config folder, readable by the owner
-//! only. They never go to the settings file, the database or a log line, and their `Debug` is redacted.
+//! (the Secret Service on Linux, Keychain on macOS, Credential Manager on Windows; [`super::keyring`]).
+//! On a machine without one (a bare Linux session, CI), or with one that does not keep what it is
+//! given, they go to `secrets.toml` in the config folder, readable by the owner only. A locked keyring
+//! is an error, never a reason to use the file. Secrets never go to the settings file, the database or
+//! a log line.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-const SERVICE: &str = "doorwatch";
+use super::keyring::{Keyring, KeyringError, OsKeyring};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Secret {
@@ -38,65 +41,105 @@ pub enum SecretsError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("{path} is damaged ({reason}); delete it and enter the secrets again")]
     Invalid { path: PathBuf, reason: String },
+    /// The keyring is there but cannot be used now. Nothing was written anywhere: a secret never goes
+    /// to the file because the keyring was merely locked.
+    #[error(
+        "the system keyring is locked or refused access ({0}); unlock it (log in to your keychain) and \
+         Doorwatch will use it as soon as it answers"
+    )]
+    Locked(String),
     #[error("the system keyring refused: {0}")]
     Keyring(String),
 }
 
-/// The secret store: the keyring when there is one, else the owner-only file.
-pub struct Secrets {
-    file: PathBuf,
-    use_keyring: bool,
-}
-
-impl std::fmt::Debug for Secrets {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Secrets").field("file", &self.file).field("use_keyring", &self.use_keyring).finish()
+impl SecretsError {
+    /// True when waiting may help: the keyring is locked and may be unlocked.
+    pub fn is_locked(&self) -> bool {
+        matches!(self, SecretsError::Locked(_))
     }
 }
 
+impl From<KeyringError> for SecretsError {
+    fn from(e: KeyringError) -> SecretsError {
+        match e {
+            KeyringError::Locked(reason) => SecretsError::Locked(reason),
+            KeyringError::Unavailable(reason) | KeyringError::Refused(reason) => SecretsError::Keyring(reason),
+        }
+    }
+}
+
+/// The secret store: the keyring when there is one that keeps what it is given, else the owner-only file.
+#[derive(Debug, Clone)]
+pub struct Secrets {
+    file: PathBuf,
+    keyring: Option<Arc<dyn Keyring>>,
+}
+
 impl Secrets {
-    /// The keyring first, `dir/secrets.toml` when there is no keyring. (`DOORWATCH_SECRETS=file` makes
-    /// [`crate::config::Config::secrets`] choose [`Secrets::file_only`] instead: portable installs, tests.)
+    /// This platform's keyring first, `dir/secrets.toml` when there is none. (`DOORWATCH_SECRETS=file`
+    /// makes [`crate::config::Config::secrets`] choose [`Secrets::file_only`] instead: portable installs,
+    /// tests.)
     pub fn new(dir: &Path) -> Secrets {
-        Secrets { file: dir.join("secrets.toml"), use_keyring: true }
+        Secrets::with_keyring(dir, Arc::new(OsKeyring))
+    }
+
+    /// `keyring` first, `dir/secrets.toml` when it is unavailable or does not keep what it is given.
+    pub fn with_keyring(dir: &Path, keyring: Arc<dyn Keyring>) -> Secrets {
+        Secrets { file: dir.join("secrets.toml"), keyring: Some(keyring) }
     }
 
     /// Only the owner-only file, never the keyring.
     pub fn file_only(dir: &Path) -> Secrets {
-        Secrets { file: dir.join("secrets.toml"), use_keyring: false }
+        Secrets { file: dir.join("secrets.toml"), keyring: None }
     }
 
+    /// The owner-only file used when there is no keyring that keeps secrets.
+    pub fn file(&self) -> &Path {
+        &self.file
+    }
+
+    /// Reads a secret: the keyring's value, else the file's. A locked keyring is an error
+    /// ([`SecretsError::Locked`]), never "no secret": the caller fails closed and asks again later.
     pub fn get(&self, secret: Secret) -> Result<Option<String>, SecretsError> {
-        if self.use_keyring {
-            match keyring_entry(secret).and_then(|e| e.get_password()) {
-                Ok(value) => return Ok(Some(value)),
-                Err(keyring::Error::NoEntry) => {}
-                Err(e) if keyring_unavailable(&e) => {}
-                Err(e) => return Err(SecretsError::Keyring(e.to_string())),
+        if let Some(keyring) = &self.keyring {
+            match keyring.get(secret.name()) {
+                Ok(Some(value)) => return Ok(Some(value)),
+                Ok(None) | Err(KeyringError::Unavailable(_)) => {}
+                Err(e) => return Err(e.into()),
             }
         }
         Ok(self.read_file()?.remove(secret.name()))
     }
 
-    /// Stores `value`; an empty value deletes the secret.
+    /// Stores `value`; an empty value deletes the secret. Every keyring save is read back: a keyring that
+    /// accepts a value and then does not return it is treated as no keyring, and the value goes to the
+    /// owner-only file (see [`Secrets::kept_in_file`]).
     pub fn set(&self, secret: Secret, value: &str) -> Result<Place, SecretsError> {
         let value = value.trim();
         if value.is_empty() {
             self.delete(secret)?;
-            return Ok(if self.use_keyring { Place::Keyring } else { Place::File });
+            return Ok(if self.keyring.is_some() { Place::Keyring } else { Place::File });
         }
-        if self.use_keyring {
-            match keyring_entry(secret).and_then(|e| e.set_password(value)) {
-                Ok(()) => {
+        if let Some(keyring) = &self.keyring {
+            let name = secret.name();
+            match keyring.set(name, value).and_then(|()| keyring.get(name)) {
+                Ok(Some(read)) if read == value => {
                     // A copy left in the file from a time without keyring would shadow nothing, but
                     // it should not linger.
                     self.remove_from_file(secret)?;
                     return Ok(Place::Keyring);
                 }
-                Err(e) if keyring_unavailable(&e) => {
+                Ok(_) => {
+                    tracing::warn!(
+                        "the system keyring accepted a secret but did not give it back; keeping secrets in \
+                         the owner-only file instead"
+                    );
+                    let _ = keyring.delete(name); // nothing stale may shadow the file's value
+                }
+                Err(KeyringError::Unavailable(e)) => {
                     tracing::info!("no system keyring ({e}); keeping secrets in the owner-only file");
                 }
-                Err(e) => return Err(SecretsError::Keyring(e.to_string())),
+                Err(e) => return Err(e.into()),
             }
         }
         self.change_file(|all| all.insert(secret.name().to_owned(), value.to_owned()).as_deref() != Some(value))?;
@@ -104,14 +147,19 @@ impl Secrets {
     }
 
     pub fn delete(&self, secret: Secret) -> Result<(), SecretsError> {
-        if self.use_keyring {
-            match keyring_entry(secret).and_then(|e| e.delete_credential()) {
-                Ok(()) | Err(keyring::Error::NoEntry) => {}
-                Err(e) if keyring_unavailable(&e) => {}
-                Err(e) => return Err(SecretsError::Keyring(e.to_string())),
+        if let Some(keyring) = &self.keyring {
+            match keyring.delete(secret.name()) {
+                Ok(()) | Err(KeyringError::Unavailable(_)) => {}
+                Err(e) => return Err(e.into()),
             }
         }
         self.remove_from_file(secret)
+    }
+
+    /// True when secrets live in the owner-only file: there is no keyring, or the file holds any (the
+    /// keyring was missing or did not keep them). Settings says so, with the file's path.
+    pub fn kept_in_file(&self) -> Result<bool, SecretsError> {
+        Ok(self.keyring.is_none() || !self.read_file()?.is_empty())
     }
 
     fn remove_from_file(&self, secret: Secret) -> Result<(), SecretsError> {
@@ -160,15 +208,6 @@ impl Secrets {
         crate::config::private_file::write(&self.file, text.as_bytes())
             .map_err(|source| SecretsError::Io { path: self.file.clone(), source })
     }
-}
-
-fn keyring_entry(secret: Secret) -> keyring::Result<keyring::Entry> {
-    keyring::Entry::new(SERVICE, secret.name())
-}
-
-/// No keyring on this machine (no Secret Service, no D-Bus session, a locked or missing collection).
-fn keyring_unavailable(e: &keyring::Error) -> bool {
-    matches!(e, keyring::Error::PlatformFailure(_) | keyring::Error::NoStorageAccess(_))
 }
 
 #[cfg(test)]
