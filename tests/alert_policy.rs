@@ -22,6 +22,7 @@ fn stored(uuid: &str, kind: &str, success: bool, door: &str, at: DateTime<FixedO
         id: 1,
         received_at: at.timestamp_millis(),
         verified: true,
+        claimed_created_at: None,
         source: Source::Webhook,
         duplicates: 0,
         event,

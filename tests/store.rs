@@ -41,7 +41,9 @@ async fn every_fixture_is_stored_and_read_back_with_its_kind_and_actor_label() {
     assert_eq!(expected.len(), FIXTURES.len());
     for (name, kind, label) in expected {
         let raw = fixture(name);
-        let Ingested::Stored(stored) = t.store.ingest(delivery(&raw, 1)).await.unwrap() else {
+        // Received now: after the fixtures' own times (a time well after its arrival would be disbelieved).
+        let now = chrono::Utc::now().timestamp_millis();
+        let Ingested::Stored(stored) = t.store.ingest(delivery(&raw, now)).await.unwrap() else {
             panic!("{name} was not new")
         };
         let read = t.store.reader().unwrap().event(&stored.event.uuid).unwrap().unwrap();
@@ -285,8 +287,9 @@ async fn retention_deletes_only_what_is_older_than_the_period_in_batches_while_d
     let store = t.store.clone();
     let arriving = tokio::spawn(async move {
         for i in 0..200 {
-            let raw = event_at(&format!("live-{i}"), chrono::Utc::now().timestamp_millis(), "Side Door", "Liv", true);
-            assert!(matches!(store.ingest(delivery(&raw, 0)).await.unwrap(), Ingested::Stored(_)));
+            let at = chrono::Utc::now().timestamp_millis();
+            let raw = event_at(&format!("live-{i}"), at, "Side Door", "Liv", true);
+            assert!(matches!(store.ingest(delivery(&raw, at)).await.unwrap(), Ingested::Stored(_)));
         }
     });
     let cutoff = doorwatch::store::retention::cutoff(30, now).unwrap();
@@ -321,7 +324,7 @@ async fn insights_count_failures_by_door_and_hour_and_unlocks_by_local_day() {
         event_at("i3", berlin(2, 23, 30), "Main Entrance", "Ada", true),
         event_at("i4", berlin(3, 0, 30), "Main Entrance", "Ada", true),
     ];
-    t.store.ingest_batch(events.iter().map(|raw| delivery(raw, 0)).collect()).await.unwrap();
+    t.store.ingest_batch(events.iter().map(|raw| delivery(raw, berlin(4, 0, 0))).collect()).await.unwrap();
     let reader = t.store.reader().unwrap();
     let insights = reader.insights(berlin(1, 0, 0), berlin(4, 0, 0), 3600).unwrap();
     assert_eq!(insights.failures.len(), 1);

@@ -86,11 +86,43 @@ pub struct StoredEvent {
     pub source: Source,
     #[ts(type = "number")]
     pub duplicates: i64,
+    /// The `created_at` the event claimed when it lay more than [`FUTURE_TOLERANCE_MS`] after its
+    /// arrival: it is stored and sorted at its arrival instead (so it cannot sit atop the timeline, count
+    /// as "today" for ever or escape retention); the claim is kept here and in the raw JSON.
+    #[serde(serialize_with = "ser_opt_time")]
+    #[ts(type = "string | null")]
+    pub claimed_created_at: Option<i64>,
     #[serde(flatten)]
     pub event: Event,
 }
 
+/// How far in the future (by this computer's clock) an event's own time may lie and still be believed:
+/// clocks differ by seconds, not minutes.
+pub const FUTURE_TOLERANCE_MS: i64 = 5 * 60 * 1000;
+
+/// The time to store an event at, and the claim set aside when it is too far in the future.
+pub fn believable_time(created_at: Option<i64>, received_at: i64) -> (i64, Option<i64>) {
+    match created_at {
+        Some(t) if t > received_at.saturating_add(FUTURE_TOLERANCE_MS) => (received_at, Some(t)),
+        Some(t) => (t, None),
+        None => (received_at, None),
+    }
+}
+
+fn ser_opt_time<S: serde::Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match ms {
+        Some(ms) => s.serialize_str(&format_time(*ms)),
+        None => s.serialize_none(),
+    }
+}
+
 impl StoredEvent {
+    /// An unsigned webhook delivery: anyone who knew the URL could have sent it. (Events fetched from
+    /// Kisi's API by a backfill carry no signature but come from Kisi itself.)
+    pub fn unverified(&self) -> bool {
+        !self.verified && self.source == Source::Webhook
+    }
+
     /// The time the timeline sorts by: the event's own, or its arrival when Kisi sent none.
     pub fn time(&self) -> i64 {
         self.event.created_at.unwrap_or(self.received_at)

@@ -113,7 +113,7 @@ pub struct RejectionRecord {
 
 const COLUMNS: &str = "id, uuid, type, kind, success, actor_type, actor_id, actor_name, actor_email, actor_label,
     object_type, object_id, object_name, place_id, organization_id, error_code, error_message, message,
-    created_at, received_at, verified, source, duplicates, raw";
+    created_at, received_at, verified, source, duplicates, raw, claimed_created_at";
 
 impl Reader {
     pub(super) fn from_connection(conn: Connection) -> Result<Reader, StoreError> {
@@ -315,6 +315,7 @@ fn read_event(r: &Row<'_>) -> rusqlite::Result<StoredEvent> {
         verified: r.get(20)?,
         source: Source::parse(&source).unwrap_or(Source::Webhook),
         duplicates: r.get(22)?,
+        claimed_created_at: r.get(24)?,
         event: Event {
             uuid: r.get(1)?,
             event_type: r.get(2)?,

@@ -76,6 +76,11 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // v3: the time an event claimed when it was too far in the future to believe (it is stored, and
+    // sorted, at its arrival instead; the claim stays here and in `raw`).
+    r#"
+    ALTER TABLE events ADD COLUMN claimed_created_at INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -131,7 +131,7 @@ fn write(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<Vec<Outcome>>
             match job {
                 Job::Insert { delivery, .. } => {
                     let e = &delivery.event;
-                    let created_at = e.created_at.unwrap_or(delivery.received_at);
+                    let (created_at, claimed) = super::believable_time(e.created_at, delivery.received_at);
                     let statement = match delivery.source {
                         Source::Webhook => &mut insert,
                         Source::Backfill => &mut insert_backfilled,
@@ -161,6 +161,7 @@ fn write(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<Vec<Outcome>>
                                 delivery.verified,
                                 delivery.source.as_str(),
                                 e.raw,
+                                claimed,
                             ],
                             |r| Ok((r.get(0)?, r.get(1)?)),
                         )
@@ -179,6 +180,7 @@ fn write(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<Vec<Outcome>>
                             verified: delivery.verified,
                             source: delivery.source,
                             duplicates: 0,
+                            claimed_created_at: claimed,
                             event,
                         }))
                     } else {
@@ -242,8 +244,10 @@ fn write(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<Vec<Outcome>>
 const INSERT_EVENT: &str = "
     INSERT INTO events (uuid, type, kind, success, actor_type, actor_id, actor_name, actor_email, actor_label,
                         object_type, object_id, object_name, place_id, organization_id, error_code,
-                        error_message, message, created_at, received_at, verified, source, raw)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
+                        error_message, message, created_at, received_at, verified, source, raw,
+                        claimed_created_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22,
+            ?23)
     ON CONFLICT (uuid) DO UPDATE SET duplicates = duplicates + 1
     RETURNING id, duplicates";
 
@@ -252,7 +256,9 @@ const INSERT_EVENT: &str = "
 const INSERT_BACKFILLED_EVENT: &str = "
     INSERT INTO events (uuid, type, kind, success, actor_type, actor_id, actor_name, actor_email, actor_label,
                         object_type, object_id, object_name, place_id, organization_id, error_code,
-                        error_message, message, created_at, received_at, verified, source, raw)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
+                        error_message, message, created_at, received_at, verified, source, raw,
+                        claimed_created_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22,
+            ?23)
     ON CONFLICT (uuid) DO NOTHING
     RETURNING id, duplicates";
