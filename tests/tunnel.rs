@@ -131,27 +131,32 @@ async fn a_token_that_is_not_one_is_refused_at_once_and_not_retried() {
     receiver.stop().await;
 }
 
-#[test]
-fn serve_with_the_tunnel_says_it_is_offline_and_still_receives_locally() {
-    let dir = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let closed = rt.block_on(closed_port());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_doorwatch"))
+/// `doorwatch serve --tunnel ngrok` against an ngrok that cannot be reached, with `signing_key` set or not;
+/// the child, and a way to wait for a line of its output (all lines so far are in the panic message).
+fn serve_with_offline_tunnel(
+    dir: &std::path::Path,
+    closed: &str,
+    signing_key: Option<&str>,
+) -> (std::process::Child, impl FnMut(&str) -> String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_doorwatch"));
+    command
         .args(["serve", "--listen", "127.0.0.1:0", "--tunnel", "ngrok"])
         .arg("--db")
-        .arg(dir.path().join("doorwatch.sqlite3"))
-        .env("DOORWATCH_CONFIG_DIR", dir.path().join("config"))
+        .arg(dir.join("doorwatch.sqlite3"))
+        .env("DOORWATCH_CONFIG_DIR", dir.join("config"))
         .env("DOORWATCH_SECRETS", "file")
         .env("NGROK_AUTHTOKEN", TOKEN)
-        .env("DOORWATCH_NGROK_SERVER", &closed)
+        .env("DOORWATCH_NGROK_SERVER", closed)
         .env_remove("DOORWATCH_SIGNING_KEY")
         .env_remove("KISI_API_KEY")
         .env_remove("DOORWATCH_LISTEN")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stdin(Stdio::null());
+    if let Some(key) = signing_key {
+        command.env("DOORWATCH_SIGNING_KEY", key);
+    }
+    let mut child = command.spawn().unwrap();
     let stdout = BufReader::new(child.stdout.take().unwrap());
     let (tx, lines) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -160,7 +165,7 @@ fn serve_with_the_tunnel_says_it_is_offline_and_still_receives_locally() {
         }
     });
     let mut printed = Vec::new();
-    let mut wait_for = |needle: &str| loop {
+    let wait_for = move |needle: &str| loop {
         let line =
             lines.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| panic!("no {needle:?} in {printed:#?}"));
         printed.push(line.clone());
@@ -168,16 +173,54 @@ fn serve_with_the_tunnel_says_it_is_offline_and_still_receives_locally() {
             return line;
         }
     };
+    (child, wait_for)
+}
+
+#[test]
+fn serve_with_the_tunnel_says_it_is_offline_and_still_receives_locally() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let closed = rt.block_on(closed_port());
+    let (mut child, mut wait_for) = serve_with_offline_tunnel(dir.path(), &closed, Some("tunnel-test-key"));
     let url = wait_for("receiving on").rsplit(' ').next().unwrap().to_owned();
+    wait_for("Signature check: on");
     wait_for("tunnel offline: cannot reach ngrok");
     let body = br#"{"uuid":"9d1c2a9e-8b7d-4c55-9e0a-1d2b3c4d5e6f","type":"lock.unlock","success":false}"#;
-    let (status, _) = rt.block_on(delivery::deliver(&reqwest::Client::new(), &url, body, None));
+    let (status, _) = rt.block_on(delivery::deliver(&reqwest::Client::new(), &url, body, Some("tunnel-test-key")));
     assert_eq!(status, 200);
-    wait_for("Refused");
+    let refused = wait_for("Refused");
+    assert!(!refused.contains("(unverified)"), "{refused}");
     Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
     wait_for("Stopped");
     assert!(child.wait().unwrap().success());
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert!(!stderr.contains(TOKEN) && !printed.iter().any(|l| l.contains(TOKEN)), "the token is never printed");
+    assert!(!stderr.contains(TOKEN), "the token is never printed");
+}
+
+#[test]
+fn serve_with_the_tunnel_and_no_key_refuses_unsigned_deliveries_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let closed = rt.block_on(closed_port());
+    let (mut child, mut wait_for) = serve_with_offline_tunnel(dir.path(), &closed, None);
+    let url = wait_for("receiving on").rsplit(' ').next().unwrap().to_owned();
+    let said = wait_for("Signature check:");
+    assert!(said.contains("unsigned deliveries are REFUSED (401)"), "{said}");
+    let body = br#"{"uuid":"9d1c2a9e-8b7d-4c55-9e0a-1d2b3c4d5e70","type":"lock.unlock","success":false}"#;
+    let (status, answer) = rt.block_on(delivery::deliver(&reqwest::Client::new(), &url, body, None));
+    assert_eq!(status, 401, "{answer}");
+    let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(answer["error"], "unsigned_refused");
+    assert!(answer["message"].as_str().unwrap().contains("receiver is public and has no signing key"));
+    Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    wait_for("Stopped");
+    assert!(child.wait().unwrap().success());
+    let events = doorwatch::store::Store::open(&dir.path().join("doorwatch.sqlite3"), Default::default())
+        .unwrap()
+        .reader()
+        .unwrap()
+        .count()
+        .unwrap();
+    assert_eq!(events, 0, "the refusal stored nothing");
 }

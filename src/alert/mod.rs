@@ -8,6 +8,7 @@
 //! a door and quiet hours silence alerts; events that happened long ago (found by a backfill) do not
 //! interrupt anyone.
 
+mod flood;
 mod settings;
 pub mod text;
 
@@ -18,6 +19,7 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use crate::event::{EventKind, Source};
 use crate::store::StoredEvent;
+pub use flood::{FLOOD_KEY, UNVERIFIED_ALERTS_PER_MINUTE};
 pub use settings::{silence_warning, AlertSettings};
 
 /// The next local midnight after `now` (in `now`'s zone), for "Pause alerts until tomorrow"; a day
@@ -80,6 +82,8 @@ pub enum Silence {
     DoorMuted,
     QuietHours,
     Stale,
+    /// Unverified, and more unverified events than [`UNVERIFIED_ALERTS_PER_MINUTE`] alerted this minute.
+    UnverifiedFlood,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,6 +105,7 @@ pub struct AlertPolicy {
     failures: HashMap<String, VecDeque<DateTime<Utc>>>,
     seen: HashSet<String>,
     seen_order: VecDeque<String>,
+    flood: flood::FloodGate,
 }
 
 impl AlertPolicy {
@@ -217,7 +222,14 @@ impl AlertPolicy {
                 true,
             ),
         };
-        Decision::Notify(alert)
+        if !stored.unverified() {
+            return Decision::Notify(alert);
+        }
+        match self.flood.admit(utc) {
+            flood::Gate::Pass => Decision::Notify(flood::mark_unverified(alert)),
+            flood::Gate::Summary => Decision::Notify(flood::summary()),
+            flood::Gate::Hold => Decision::Silent(Silence::UnverifiedFlood),
+        }
     }
 
     /// Remembers `uuid`; false if it was already remembered.

@@ -5,9 +5,11 @@
 //! the whole [`Running`] state.
 
 mod alerts;
+mod keyring_retry;
 pub mod kisi_setup;
 pub mod online;
 pub mod status;
+pub mod supervise;
 mod upkeep;
 mod views;
 
@@ -24,6 +26,7 @@ use crate::config::{Config, Flags, Settings};
 use crate::receive::{Receiver, ReceiverConfig};
 use crate::store::{Reader, Store, StoreError, StoredEvent, Synchronous};
 pub use online::{KisiStatus, Notice, Online, OnlineConfig, OnlineStatus};
+use supervise::{supervised, Report};
 pub use views::{attention, SendTestError, SettingsView, StatusView};
 
 /// What the running Doorwatch is doing, as one value that changes: the tray and `serve` follow it.
@@ -35,6 +38,8 @@ pub struct Running {
     pub online: Option<OnlineStatus>,
     #[ts(type = "number | null")]
     pub alerts_paused_until: Option<i64>,
+    /// The last task that stopped unexpectedly and was restarted, and why (see [`supervise`]).
+    pub task_failure: Option<String>,
 }
 
 /// Choices the face makes, beyond the configuration.
@@ -94,10 +99,14 @@ impl Doorwatch {
         options: StartOptions,
     ) -> (Doorwatch, Outputs) {
         let secrets = config.secrets();
-        let signing_key = config.signing_key(&secrets).unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "cannot read the signing key");
-            None
-        });
+        // Fails closed: a key that cannot be read (a locked keyring, a damaged file) is not "no key".
+        let (signing_key, unreadable) = match config.signing_key(&secrets) {
+            Ok(key) => (key, None),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the signing key; deliveries wait (503) until it can be read");
+                (None, Some(e.to_string()))
+            }
+        };
         let started = Receiver::start(ReceiverConfig {
             db: config.db.clone(),
             listen: config.listen,
@@ -105,6 +114,9 @@ impl Doorwatch {
             store: config.store_options(),
         })
         .await;
+        if let (Ok(r), Some(why)) = (&started, &unreadable) {
+            r.key_slot().set_unreadable(why);
+        }
         let (receiver, receiver_error) = match started {
             Ok(r) => {
                 let durability = if config.durability == Synchronous::Normal { "relaxed" } else { "full" };
@@ -118,7 +130,8 @@ impl Doorwatch {
         };
         let (alerts_tx, alerts) = mpsc::unbounded_channel();
         let (notices_tx, notices) = mpsc::unbounded_channel();
-        let (running, _) = watch::channel(Running { receiver_error, online: None, alerts_paused_until: None });
+        let (running, _) =
+            watch::channel(Running { receiver_error, online: None, alerts_paused_until: None, task_failure: None });
         let policy = AlertPolicy::new(config.settings.alerts.clone());
         let doorwatch = Doorwatch {
             inner: Arc::new(Inner {
@@ -141,13 +154,38 @@ impl Doorwatch {
         let events = doorwatch.events();
         if let Some(store) = doorwatch.store() {
             let days = doorwatch.config().settings.retention_days;
-            let mut tasks = vec![tokio::spawn(alerts::consider_new_events(doorwatch.clone(), store.subscribe()))];
-            tasks.extend(crate::store::retention::spawn(store, days));
-            tasks.push(tokio::spawn(alerts::watch_silence(doorwatch.clone())));
+            let report = doorwatch.report();
+            let (d, feed_store) = (doorwatch.clone(), store.clone());
+            let mut tasks = vec![supervised("the alerts", report.clone(), move || {
+                alerts::consider_new_events(d.clone(), feed_store.subscribe())
+            })];
+            if let Some(days) = crate::store::retention::enabled(days) {
+                let store = store.clone();
+                tasks.push(supervised("retention", report.clone(), move || {
+                    crate::store::retention::run(store.clone(), days)
+                }));
+            }
+            let d = doorwatch.clone();
+            tasks.push(supervised("the silence check", report.clone(), move || alerts::watch_silence(d.clone())));
+            if unreadable.is_some() {
+                let d = doorwatch.clone();
+                tasks.push(supervised("the keyring retry", report, move || keyring_retry::until_readable(d.clone())));
+            }
             lock(&doorwatch.inner.tasks).extend(tasks);
             doorwatch.restart_online().await;
         }
         (doorwatch, Outputs { events, alerts, notices })
+    }
+
+    /// Where supervised tasks report a panic: [`Running::task_failure`], which the tray shows as trouble.
+    pub fn report(&self) -> Report {
+        let running = Arc::downgrade(&self.inner);
+        Arc::new(move |task, why| {
+            if let Some(inner) = running.upgrade() {
+                let failure = format!("{task} stopped unexpectedly ({why}) and was restarted");
+                inner.running.send_modify(|r| r.task_failure = Some(failure));
+            }
+        })
     }
 
     /// The configuration in force.
@@ -275,6 +313,11 @@ impl Doorwatch {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the tunnel token or Kisi key; receiving locally only");
+                // No tunnel can start, but a public URL of the user's own still makes the receiver public.
+                self.with_receiver(|r| {
+                    let tunnel = &config.settings.tunnel;
+                    r.key_slot().set_exposure(!tunnel.public_url.trim().is_empty(), tunnel.accept_unsigned)
+                });
                 return;
             }
         };
@@ -282,8 +325,16 @@ impl Doorwatch {
             online_config.tunnel = None;
         }
         let Some((store, key)) = self.with_receiver(|r| (r.store().clone(), r.key_slot())) else { return };
-        let (online, notices) = Online::start(online_config, store, key);
-        let forward = tokio::spawn(alerts::follow_online(self.clone(), online.status(), notices));
+        // A public receiver is a signed receiver (see receive::trust).
+        key.set_exposure(
+            online_config.tunnel.is_some() || online_config.manual_public_url.is_some(),
+            config.settings.tunnel.accept_unsigned,
+        );
+        let (online, notices) = Online::start(online_config, store, key, self.report());
+        let (d, status, notices) = (self.clone(), online.status(), Arc::new(tokio::sync::Mutex::new(notices)));
+        let forward = supervised("the Kisi upkeep's status", self.report(), move || {
+            alerts::follow_online(d.clone(), status.clone(), Arc::clone(&notices))
+        });
         let mut slot = lock(&self.inner.online);
         if self.inner.generation.load(Ordering::SeqCst) != generation {
             forward.abort();

@@ -10,6 +10,7 @@ use crate::app::status::Status;
 use crate::config::secrets::{Secret, SecretsError};
 use crate::config::{env, Origin, Settings};
 use crate::kisi::integration::{self, Health};
+use crate::receive::ingest::KeySlot;
 use crate::receive::tunnel::TunnelStatus;
 use crate::store::StoreError;
 
@@ -29,8 +30,13 @@ pub struct StatusView {
     pub webhook_url: Option<String>,
     /// "3 min ago": when the last event arrived, in the words the tray uses too.
     pub last_event_ago: Option<String>,
-    /// Something needs the user (the receiver or the tunnel is down, Kisi switched the webhook off):
-    /// the tray shows trouble.
+    /// What about trusting deliveries needs the user (the signing key cannot be read; the receiver is
+    /// public without one): the window shows it as a banner.
+    pub trust_problem: Option<String>,
+    /// A task that stopped unexpectedly and was restarted: the window says so until the next start.
+    pub task_failure: Option<String>,
+    /// Something needs the user (the receiver or the tunnel is down, Kisi switched the webhook off, a
+    /// trust problem): the tray shows trouble.
     pub trouble: bool,
 }
 
@@ -50,6 +56,24 @@ pub struct SettingsView {
     /// NGROK_AUTHTOKEN / KISI_API_KEY decide, not the saved secrets.
     pub ngrok_token_from_env: bool,
     pub kisi_key_from_env: bool,
+    /// The owner-only file the secrets are kept in, when they are not in the system keyring (there is
+    /// none, or it did not keep what it was given); `None` while the keyring holds them.
+    pub secrets_file: Option<String>,
+}
+
+/// What about trusting deliveries needs the user, in a few words: the key cannot be read, or the
+/// receiver is public without one.
+pub fn trust_problem(slot: &KeySlot) -> Option<String> {
+    if let Some(why) = slot.unreadable() {
+        return Some(format!("signing key unreadable, deliveries wait: {why}"));
+    }
+    if slot.refuses_unsigned() {
+        return Some("public without a signing key: unsigned deliveries are refused (set the key in Settings)".into());
+    }
+    if slot.accepts_unsigned_publicly() {
+        return Some("public without a signing key: anyone with the URL can add events".into());
+    }
+    None
 }
 
 /// What about reachability needs the user, in a few words.
@@ -89,7 +113,11 @@ impl Doorwatch {
         };
         let utc = chrono::Utc::now();
         let running = self.running().borrow().clone();
-        let problem = running.online.as_ref().and_then(attention);
+        let trust = self.with_receiver(|r| trust_problem(&r.key_slot())).flatten();
+        let problem = trust
+            .clone()
+            .or_else(|| running.task_failure.clone())
+            .or_else(|| running.online.as_ref().and_then(attention));
         let summary = match (&running.receiver_error, &problem) {
             (Some(e), _) => format!("Not receiving: {e}"),
             (None, Some(problem)) => format!("{} · {problem}", status.summary(utc)),
@@ -102,6 +130,8 @@ impl Doorwatch {
             summary,
             alerts_paused_until: self.alerts_paused_until().map(|t| t.timestamp_millis()),
             trouble: running.receiver_error.is_some() || problem.is_some(),
+            trust_problem: trust,
+            task_failure: running.task_failure.clone(),
             receiver_error: running.receiver_error,
             settings_error: self.settings_error().map(str::to_owned),
             online: running.online,
@@ -126,6 +156,7 @@ impl Doorwatch {
             kisi_key_set: config.kisi_client(secrets)?.is_some(),
             ngrok_token_from_env: config.env.is_set(env::NGROK_AUTHTOKEN),
             kisi_key_from_env: config.env.is_set(env::KISI_API_KEY),
+            secrets_file: secrets.kept_in_file()?.then(|| secrets.file().display().to_string()),
             settings: config.settings,
         })
     }

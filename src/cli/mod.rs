@@ -231,7 +231,7 @@ fn event_line(e: &StoredEvent) -> String {
         line.push_str("  ");
         line.push_str(&terminal::visible(err));
     }
-    if !e.verified {
+    if e.unverified() {
         line.push_str("  (unverified)");
     }
     line.trim_end().to_owned()

@@ -34,19 +34,32 @@ pub(super) async fn serve(config: Config, flags: Flags, args: ServeArgs) -> CliR
         doorwatch.stop().await;
         return Err(e);
     }
-    let (local_url, signature_check) =
-        doorwatch.with_receiver(|r| (r.local_url(), r.signature_check_on())).expect("the receiver started");
+    let (local_url, slot) = doorwatch.with_receiver(|r| (r.local_url(), r.key_slot())).expect("the receiver started");
     println!("Doorwatch is receiving on {local_url}");
     println!("Database: {}", db.display());
     if durability == Synchronous::Normal {
         println!("Durability: relaxed (no fsync per commit; a power cut may lose the last events acknowledged)");
     }
-    if signature_check {
+    if let Some(why) = slot.unreadable() {
+        println!(
+            "Signature check: the key cannot be read ({}) — deliveries are refused with 503 (Kisi retries) \
+             until it can; Doorwatch keeps trying.",
+            visible(&why)
+        );
+    } else if slot.is_set() {
         println!("Signature check: on");
+    } else if slot.refuses_unsigned() {
+        println!(
+            "Signature check: no key, and this receiver is public — unsigned deliveries are REFUSED (401). Set {} \
+             to the signature key of your Kisi integration (or run `doorwatch kisi setup`), or set \
+             tunnel.accept_unsigned = true in settings.toml to store them as unverified.",
+            env::SIGNING_KEY
+        );
     } else {
         println!(
-            "Signature check: OFF — events are stored as unverified. Set {} to the signature key \
-             of your Kisi integration (or run `doorwatch kisi setup`) to turn it on.",
+            "Signature check: OFF — events are stored as unverified{}. Set {} to the signature key of your Kisi \
+             integration (or run `doorwatch kisi setup`) to turn it on.",
+            if slot.is_public() { ", at most 120 a minute, although this receiver is public" } else { "" },
             env::SIGNING_KEY
         );
     }
@@ -109,17 +122,18 @@ impl StopSignal {
         StopSignal {}
     }
 
-    async fn wait(mut self) {
+    async fn wait(self) {
         #[cfg(unix)]
         {
+            let mut this = self;
             let term = async {
-                match self.term.as_mut() {
+                match this.term.as_mut() {
                     Some(s) => drop(s.recv().await),
                     None => std::future::pending::<()>().await,
                 }
             };
             let int = async {
-                match self.int.as_mut() {
+                match this.int.as_mut() {
                     Some(s) => drop(s.recv().await),
                     None => std::future::pending::<()>().await,
                 }
@@ -128,6 +142,7 @@ impl StopSignal {
         }
         #[cfg(not(unix))]
         {
+            let _ = self;
             let _ = tokio::signal::ctrl_c().await;
         }
     }

@@ -56,6 +56,9 @@ pub struct TunnelSettings {
     pub domain: String,
     /// The public URL of another tunnel or reverse proxy that forwards to `listen`, when ngrok is not used.
     pub public_url: String,
+    /// While public, store deliveries that carry no signature (as unverified, at most 120 a minute)
+    /// although no signing key is set. Off by default: a public receiver is a signed receiver.
+    pub accept_unsigned: bool,
 }
 
 /// The Kisi API side (optional: without an API key Doorwatch works from webhooks alone).
@@ -218,6 +221,10 @@ domain = {domain}
 # Not using ngrok? The public https URL of your own tunnel or reverse proxy that forwards to `listen`.
 # Default: "".
 public_url = {public_url}
+# While Doorwatch is reachable from the internet and has no signature key, unsigned deliveries are
+# refused: anyone who learns the URL could add events and raise alerts. true stores them anyway, marked
+# "unverified", at most 120 a minute. Default: false.
+accept_unsigned = {accept_unsigned}
 
 [kisi]
 # Doorwatch's webhook integration at Kisi, remembered by "Connect to Kisi" / `doorwatch kisi setup`.
@@ -245,6 +252,7 @@ health_check_minutes = {health}
             open_until = s(&time(a.open_until)),
             domain = s(&self.tunnel.domain),
             public_url = s(&self.tunnel.public_url),
+            accept_unsigned = b(self.tunnel.accept_unsigned),
             integration_id = match self.kisi.integration_id {
                 Some(id) => format!("integration_id = {id}"),
                 None => "# integration_id = (none yet)".to_owned(),

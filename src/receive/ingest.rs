@@ -20,18 +20,22 @@ use serde_json::json;
 
 use crate::event::{Event, ParseError, Source};
 use crate::receive::signature::{SignatureError, SigningKey};
+use crate::receive::trust::Check;
+pub use crate::receive::trust::KeySlot;
 use crate::store::{Delivery, Ingested, RejectReason, Rejection, Store, StoreError};
 
 /// The largest body accepted. Kisi's events are well under 2 KiB.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The `Retry-After` of a delivery refused because the signing key cannot be read yet.
+pub const KEY_RETRY_AFTER_SECS: u64 = 30;
 /// How long a client may take to send its body once the headers are in.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How the router checks deliveries.
 #[derive(Debug, Clone)]
 pub struct IngestConfig {
-    /// The signing key; it can be changed while the router runs (settings, one-step setup). With no
-    /// key, unsigned deliveries are accepted and stored as unverified.
+    /// The signing key and the receiver's exposure ([`crate::receive::trust`]); they can change while
+    /// the router runs (settings, one-step setup, the tunnel going up).
     pub signing_key: KeySlot,
     /// `Host` values accepted (compared ignoring case); `None` accepts any Host.
     pub allowed_hosts: Option<Vec<String>>,
@@ -66,31 +70,6 @@ impl IngestConfig {
             max_body_bytes: MAX_BODY_BYTES,
             body_timeout: BODY_TIMEOUT,
         }
-    }
-}
-
-/// A signing key shared between the router and whoever may change it; clones see the same key.
-#[derive(Debug, Clone, Default)]
-pub struct KeySlot(Arc<std::sync::RwLock<Option<SigningKey>>>);
-
-impl KeySlot {
-    pub fn new(key: Option<SigningKey>) -> KeySlot {
-        KeySlot(Arc::new(std::sync::RwLock::new(key)))
-    }
-
-    pub fn get(&self) -> Option<SigningKey> {
-        self.0.read().map(|k| k.clone()).unwrap_or_else(|poisoned| poisoned.into_inner().clone())
-    }
-
-    pub fn set(&self, key: Option<SigningKey>) {
-        match self.0.write() {
-            Ok(mut slot) => *slot = key,
-            Err(poisoned) => *poisoned.into_inner() = key,
-        }
-    }
-
-    pub fn is_set(&self) -> bool {
-        self.get().is_some()
     }
 }
 
@@ -160,11 +139,18 @@ struct Refusal {
     status: StatusCode,
     reason: RejectReason,
     message: String,
+    /// Seconds for `Retry-After`, when trying again later will help.
+    retry_after: Option<u64>,
 }
 
 impl Refusal {
     fn new(status: StatusCode, reason: RejectReason, message: impl Into<String>) -> Refusal {
-        Refusal { status, reason, message: message.into() }
+        Refusal { status, reason, message: message.into(), retry_after: None }
+    }
+
+    fn retry_after(mut self, secs: u64) -> Refusal {
+        self.retry_after = Some(secs);
+        self
     }
 }
 
@@ -186,7 +172,11 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) 
                 size,
                 detail: refusal.message.clone(),
             });
-            error(refusal.status, refusal.reason.as_str(), refusal.message)
+            let mut r = error(refusal.status, refusal.reason.as_str(), refusal.message);
+            if let Some(secs) = refusal.retry_after {
+                r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+            }
+            r
         }
     }
 }
@@ -277,8 +267,9 @@ async fn check_and_read(
         Ok(Ok(collected)) => collected.to_bytes(),
     };
     let size = raw.len() as u64;
-    let verified = match &config.signing_key.get() {
-        Some(key) => {
+    let check = config.signing_key.check();
+    let verified = match &check {
+        Check::Verify(key) => {
             key.verify(&raw, headers.get("x-signature").map(|v| v.as_bytes())).map_err(|e| {
                 let reason = match e {
                     SignatureError::Missing => RejectReason::MissingSignature,
@@ -289,7 +280,24 @@ async fn check_and_read(
             })?;
             true
         }
-        None => false,
+        Check::KeyUnreadable(why) => {
+            let refusal = Refusal::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                RejectReason::KeyUnreadable,
+                format!("the signing key cannot be read right now ({why}); please retry"),
+            );
+            return Err((refusal.retry_after(KEY_RETRY_AFTER_SECS), size));
+        }
+        Check::RefuseUnsigned => {
+            let refusal = Refusal::new(
+                StatusCode::UNAUTHORIZED,
+                RejectReason::UnsignedRefused,
+                "this receiver is public and has no signing key, so unsigned deliveries are refused: set the \
+                 signing key in Doorwatch and Kisi, or choose \"Accept unsigned deliveries\" in Settings",
+            );
+            return Err((refusal, size));
+        }
+        Check::Unverified { .. } => false,
     };
     let event = Event::from_json(&raw).map_err(|e| {
         let reason = match e {
@@ -298,6 +306,19 @@ async fn check_and_read(
         };
         (Refusal::new(StatusCode::BAD_REQUEST, reason, e.to_string()), size)
     })?;
+    if let Check::Unverified { capped: true } = check {
+        config.signing_key.take_unverified().map_err(|retry| {
+            let refusal = Refusal::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                RejectReason::TooManyUnverified,
+                format!(
+                    "more than {} unverified deliveries this minute; set a signing key to receive more",
+                    crate::receive::trust::UNVERIFIED_PER_MINUTE
+                ),
+            );
+            (refusal.retry_after(retry), size)
+        })?;
+    }
     Ok((Delivery { event, received_at: now_ms(), verified, source: Source::Webhook }, size))
 }
 

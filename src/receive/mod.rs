@@ -5,6 +5,7 @@
 pub mod ingest;
 pub mod server;
 pub mod signature;
+pub mod trust;
 pub mod tunnel;
 
 use std::net::SocketAddr;

@@ -17,10 +17,16 @@ pub enum RejectReason {
     BadSignature,
     MalformedJson,
     NotAnObject,
+    /// The signing key could not be read (a locked keyring): refused with 503 so that Kisi retries.
+    KeyUnreadable,
+    /// The receiver is public, has no signing key, and unsigned deliveries were not chosen.
+    UnsignedRefused,
+    /// More unverified deliveries in a minute than a public receiver stores.
+    TooManyUnverified,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 10] = [
+    pub const ALL: [RejectReason; 13] = [
         RejectReason::BrowserOrigin,
         RejectReason::HostNotAllowed,
         RejectReason::UnsupportedMediaType,
@@ -31,6 +37,9 @@ impl RejectReason {
         RejectReason::BadSignature,
         RejectReason::MalformedJson,
         RejectReason::NotAnObject,
+        RejectReason::KeyUnreadable,
+        RejectReason::UnsignedRefused,
+        RejectReason::TooManyUnverified,
     ];
 
     pub fn parse(s: &str) -> Option<RejectReason> {
@@ -49,6 +58,9 @@ impl RejectReason {
             RejectReason::BadSignature => "bad_signature",
             RejectReason::MalformedJson => "malformed_json",
             RejectReason::NotAnObject => "not_an_object",
+            RejectReason::KeyUnreadable => "signing_key_unreadable",
+            RejectReason::UnsignedRefused => "unsigned_refused",
+            RejectReason::TooManyUnverified => "too_many_unverified",
         }
     }
 
@@ -65,6 +77,9 @@ impl RejectReason {
             RejectReason::BadSignature => "bad signature",
             RejectReason::MalformedJson => "malformed JSON",
             RejectReason::NotAnObject => "not an event object",
+            RejectReason::KeyUnreadable => "signing key unreadable",
+            RejectReason::UnsignedRefused => "unsigned, refused",
+            RejectReason::TooManyUnverified => "too many unverified",
         }
     }
 }
