@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use doorwatch::app::supervise::supervised;
 use doorwatch::store::StoredEvent;
 use tauri::{AppHandle, Manager};
 use tokio::sync::broadcast::{error::RecvError, Receiver};
@@ -17,27 +18,35 @@ use crate::state::AppState;
 const GATHER: Duration = Duration::from_millis(16);
 const MAX_BATCH: usize = 500;
 
-pub fn spawn(app: AppHandle, mut feed: Receiver<Arc<StoredEvent>>) {
+/// Supervised: a panic is trouble in the tray and the forwarder starts again on the same feed.
+pub fn spawn(app: AppHandle, feed: Receiver<Arc<StoredEvent>>) {
+    let report = app.state::<AppState>().doorwatch.report();
+    let feed = Arc::new(tokio::sync::Mutex::new(feed));
     tauri::async_runtime::spawn(async move {
-        loop {
-            let mut batch = Vec::new();
-            let mut missed = false;
-            match feed.recv().await {
-                Ok(e) => batch.push(e),
-                Err(RecvError::Lagged(_)) => missed = true,
-                Err(RecvError::Closed) => return,
-            }
-            let deadline = tokio::time::Instant::now() + GATHER;
-            while batch.len() < MAX_BATCH {
-                match tokio::time::timeout_at(deadline, feed.recv()).await {
-                    Ok(Ok(e)) => batch.push(e),
-                    Ok(Err(RecvError::Lagged(_))) => missed = true,
-                    Ok(Err(RecvError::Closed)) | Err(_) => break,
-                }
-            }
-            send_to_window(&app, &batch, missed);
-        }
+        supervised("the live timeline", report, move || forward(app.clone(), Arc::clone(&feed)));
     });
+}
+
+async fn forward(app: AppHandle, feed: Arc<tokio::sync::Mutex<Receiver<Arc<StoredEvent>>>>) {
+    let mut feed = feed.lock().await;
+    loop {
+        let mut batch = Vec::new();
+        let mut missed = false;
+        match feed.recv().await {
+            Ok(e) => batch.push(e),
+            Err(RecvError::Lagged(_)) => missed = true,
+            Err(RecvError::Closed) => return,
+        }
+        let deadline = tokio::time::Instant::now() + GATHER;
+        while batch.len() < MAX_BATCH {
+            match tokio::time::timeout_at(deadline, feed.recv()).await {
+                Ok(Ok(e)) => batch.push(e),
+                Ok(Err(RecvError::Lagged(_))) => missed = true,
+                Ok(Err(RecvError::Closed)) | Err(_) => break,
+            }
+        }
+        send_to_window(&app, &batch, missed);
+    }
 }
 
 fn send_to_window(app: &AppHandle, batch: &[Arc<StoredEvent>], missed: bool) {

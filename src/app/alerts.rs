@@ -41,8 +41,10 @@ pub(super) async fn consider_new_events(doorwatch: Doorwatch, mut feed: broadcas
 pub(super) async fn follow_online(
     doorwatch: Doorwatch,
     mut status: watch::Receiver<OnlineStatus>,
-    mut notices: mpsc::UnboundedReceiver<Notice>,
+    notices: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Notice>>>,
 ) {
+    // Held for as long as this runs; a restart after a panic takes it up again.
+    let mut notices = notices.lock().await;
     let running = &doorwatch.inner.running;
     running.send_modify(|r| r.online = Some(status.borrow_and_update().clone()));
     loop {

@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::{mpsc, watch, Notify};
 
+use super::supervise::{supervised, Report};
 use super::upkeep::{self, Shared};
 use crate::config::secrets::{Secrets, SecretsError};
 use crate::config::Config;
@@ -130,10 +131,16 @@ pub struct Online {
 impl Online {
     /// Starts the tunnel and the upkeep tasks on the current runtime. Deliveries through the tunnel go
     /// to `store`, checked with `key` (the local receiver's key slot).
-    pub fn start(config: OnlineConfig, store: Store, key: KeySlot) -> (Online, mpsc::UnboundedReceiver<Notice>) {
+    /// Its tasks are supervised: a panic is told to `report` and the task restarted.
+    pub fn start(
+        config: OnlineConfig,
+        store: Store,
+        key: KeySlot,
+        report: Report,
+    ) -> (Online, mpsc::UnboundedReceiver<Notice>) {
         let tunnel = config.tunnel.clone().map(|c| Tunnel::start(c, store.clone(), key));
         let status = tunnel.as_ref().map(|t| t.status());
-        Online::assemble(config, store, tunnel, status)
+        Online::assemble(config, store, tunnel, status, report)
     }
 
     /// Like [`Online::start`], but the tunnel's status comes from the caller instead of an ngrok
@@ -143,7 +150,7 @@ impl Online {
         store: Store,
         tunnel_status: watch::Receiver<TunnelStatus>,
     ) -> (Online, mpsc::UnboundedReceiver<Notice>) {
-        Online::assemble(config, store, None, Some(tunnel_status))
+        Online::assemble(config, store, None, Some(tunnel_status), super::supervise::log_only())
     }
 
     fn assemble(
@@ -151,6 +158,7 @@ impl Online {
         store: Store,
         tunnel: Option<Tunnel>,
         tunnel_status: Option<watch::Receiver<TunnelStatus>>,
+        report: Report,
     ) -> (Online, mpsc::UnboundedReceiver<Notice>) {
         let kisi_status = match (&config.kisi, config.integration_id) {
             (None, _) => KisiStatus::NoApiKey,
@@ -174,21 +182,26 @@ impl Online {
             notices: notices_tx,
             following: tokio::sync::Mutex::new(()),
         });
-        let mut tasks = vec![tokio::spawn(upkeep::backfills(
-            Arc::clone(&shared),
-            store,
-            config.backfill.clone(),
-            config.backfill_retry_after,
-        ))];
+        let (s, backfill, retry_after) = (Arc::clone(&shared), config.backfill.clone(), config.backfill_retry_after);
+        let mut tasks = vec![supervised("the backfill", report.clone(), move || {
+            upkeep::backfills(Arc::clone(&s), store.clone(), backfill.clone(), retry_after)
+        })];
         if shared.kisi.is_some() {
-            tasks.push(tokio::spawn(upkeep::health_checks(Arc::clone(&shared), config.health_every)));
-            tasks.push(tokio::spawn(upkeep::wake_watch(Arc::clone(&shared))));
+            let (s, every) = (Arc::clone(&shared), config.health_every);
+            tasks.push(supervised("the webhook check", report.clone(), move || {
+                upkeep::health_checks(Arc::clone(&s), every)
+            }));
+            let s = Arc::clone(&shared);
+            tasks.push(supervised("the wake watch", report.clone(), move || upkeep::wake_watch(Arc::clone(&s))));
             if config.backfill_on_start {
                 shared.catch_up.notify_one();
             }
         }
         if let Some(tunnel_status) = tunnel_status {
-            tasks.push(tokio::spawn(upkeep::follow_tunnel(Arc::clone(&shared), tunnel_status)));
+            let s = Arc::clone(&shared);
+            tasks.push(supervised("the tunnel watch", report, move || {
+                upkeep::follow_tunnel(Arc::clone(&s), tunnel_status.clone())
+            }));
         }
         (Online { shared, status, tunnel, tasks }, notices)
     }

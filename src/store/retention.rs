@@ -31,22 +31,24 @@ pub fn cutoff(days: u32, now: i64) -> Option<i64> {
     (days > 0).then(|| now - i64::from(days) * 86_400_000)
 }
 
-/// Runs retention now and then every hour on the current runtime, for as long as the store is open.
-pub fn spawn(store: Store, days: u32) -> Option<tokio::task::JoinHandle<()>> {
-    cutoff(days, 0)?;
-    Some(tokio::spawn(async move {
-        loop {
-            if let Some(cutoff) = cutoff(days, chrono::Utc::now().timestamp_millis()) {
-                match prune_before(&store, cutoff).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(deleted = n, days, "deleted events older than the retention period"),
-                    Err(StoreError::Closed) => return,
-                    Err(e) => tracing::warn!(error = %e, "retention could not delete old events; trying again later"),
-                }
+/// `Some(days)` when retention is on (0 keeps events for ever).
+pub fn enabled(days: u32) -> Option<u32> {
+    cutoff(days, 0).map(|_| days)
+}
+
+/// Retention now and then every hour, until the store closes.
+pub async fn run(store: Store, days: u32) {
+    loop {
+        if let Some(cutoff) = cutoff(days, chrono::Utc::now().timestamp_millis()) {
+            match prune_before(&store, cutoff).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, days, "deleted events older than the retention period"),
+                Err(StoreError::Closed) => return,
+                Err(e) => tracing::warn!(error = %e, "retention could not delete old events; trying again later"),
             }
-            tokio::time::sleep(EVERY).await;
         }
-    }))
+        tokio::time::sleep(EVERY).await;
+    }
 }
 
 #[cfg(test)]
