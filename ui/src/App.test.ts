@@ -125,6 +125,73 @@ describe('the timeline', () => {
   });
 });
 
+describe('trust', () => {
+  it('marks an unsigned delivery unverified in its row and its details, but not a backfilled one', async () => {
+    const host = new FakeHost([
+      event(1, { uuid: 'unsigned', verified: false, kind: 'unlock_failed' }),
+      event(2, { uuid: 'backfilled', verified: false, source: 'backfill' }),
+      event(3, { uuid: 'signed' }),
+    ]);
+    const root = await open(host);
+    const [unsigned, backfilled, signed] = rows(root);
+    expect(unsigned.querySelector('[data-testid=unverified-mark]')?.textContent).toBe('Unverified');
+    expect(unsigned.getAttribute('aria-label')).toContain('unverified');
+    expect(backfilled.querySelector('[data-testid=unverified-mark]')).toBeNull();
+    expect(signed.querySelector('[data-testid=unverified-mark]')).toBeNull();
+    unsigned.click();
+    await settle();
+    expect(root.querySelector('[data-testid=detail-unverified]')).not.toBeNull();
+    expect(root.querySelector('[data-testid=event-detail]')?.textContent).toContain('UNVERIFIED: not signed');
+  });
+
+  it('shows a claimed time in the future beside the time the event is shown at', async () => {
+    const host = new FakeHost([event(1, { claimed_created_at: '2031-01-01T00:00:00.000Z' })]);
+    const root = await open(host);
+    rows(root)[0].click();
+    await settle();
+    expect(root.querySelector('[data-testid=event-detail]')?.textContent).toContain('in the future by this computer');
+  });
+
+  it('shows a trust problem as a banner that opens Settings', async () => {
+    const host = new FakeHost([event(1)]);
+    host.trustProblem = 'public without a signing key: unsigned deliveries are refused (set the key in Settings)';
+    const root = await open(host);
+    const banner = root.querySelector<HTMLElement>('[data-testid=trust-problem]')!;
+    expect(banner.textContent).toContain('Public without a signing key');
+    banner.querySelector('button')!.click();
+    await settle();
+    expect(root.querySelector('[aria-label=Settings]')).not.toBeNull();
+  });
+});
+
+describe('trust in Settings', () => {
+  it('says where the secrets are kept when the keyring did not keep them', async () => {
+    const host = new FakeHost([event(1)]);
+    host.secretsFile = '/home/ada/.config/doorwatch/secrets.toml';
+    const root = await open(host);
+    root.querySelector<HTMLButtonElement>('[data-testid=open-settings]')!.click();
+    await settle();
+    expect(root.querySelector('[data-testid=secrets-file]')?.textContent).toContain('/home/ada/.config/doorwatch/secrets.toml');
+  });
+
+  it('offers accepting unsigned deliveries only without a key, with the risk in words, and saves the choice', async () => {
+    const host = new FakeHost([event(1)]);
+    host.signingKeySet = false;
+    const root = await open(host);
+    root.querySelector<HTMLButtonElement>('[data-testid=open-settings]')!.click();
+    await settle();
+    const box = root.querySelector<HTMLInputElement>('[data-testid=accept-unsigned]')!;
+    expect(box.checked).toBe(false);
+    box.click();
+    await settle();
+    expect(root.querySelector('.settings')?.textContent).toContain('Anyone who learns the webhook URL can add events');
+    const save = [...root.querySelectorAll<HTMLButtonElement>('.settings button')].find((b) => b.textContent?.trim() === 'Save')!;
+    save.click();
+    await settle();
+    expect(host.called('saveSettings').at(-1)!.args[0]).toMatchObject({ tunnel: { accept_unsigned: true } });
+  });
+});
+
 describe('first run', () => {
   it('shows the webhook URL and sends a test event when nothing has arrived', async () => {
     const host = new FakeHost([]);

@@ -5,7 +5,7 @@ import type { StoredEvent } from './types';
 
 function ev(uuid: string, created_at: string, id = 1): StoredEvent {
   return {
-    id, received_at: created_at, verified: true, source: 'webhook', duplicates: 0, uuid, type: 'lock.unlock',
+    id, received_at: created_at, verified: true, source: 'webhook', duplicates: 0, claimed_created_at: null, uuid, type: 'lock.unlock',
     kind: 'unlock_ok', success: true, actor_type: 'User', actor_id: 1, actor_name: 'Ada', actor_email: null,
     actor_label: 'Ada', object_type: 'Lock', object_id: 1, object_name: 'Main Entrance', place_id: null,
     organization_id: null, error_code: null, error_message: null, message: null, created_at, raw: {},

@@ -14,6 +14,12 @@ export const KIND_ICON: Record<EventKind, string> = {
   other: '•',
 };
 
+/** An unsigned webhook delivery: anyone who knew the URL could have sent it. (Events a backfill fetched
+ * from Kisi's API carry no signature but come from Kisi itself.) The same rule as `StoredEvent::unverified`. */
+export function isUnverified(e: StoredEvent): boolean {
+  return !e.verified && e.source === 'webhook';
+}
+
 export function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }

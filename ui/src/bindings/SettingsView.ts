@@ -10,4 +10,9 @@ listen_origin: Origin, listening_on: string | null, ngrok_token_set: boolean, ki
 /**
  * NGROK_AUTHTOKEN / KISI_API_KEY decide, not the saved secrets.
  */
-ngrok_token_from_env: boolean, kisi_key_from_env: boolean, };
+ngrok_token_from_env: boolean, kisi_key_from_env: boolean, 
+/**
+ * The owner-only file the secrets are kept in, when they are not in the system keyring (there is
+ * none, or it did not keep what it was given); `None` while the keyring holds them.
+ */
+secrets_file: string | null, };

@@ -20,8 +20,17 @@ webhook_url: string | null,
  */
 last_event_ago: string | null, 
 /**
- * Something needs the user (the receiver or the tunnel is down, Kisi switched the webhook off):
- * the tray shows trouble.
+ * What about trusting deliveries needs the user (the signing key cannot be read; the receiver is
+ * public without one): the window shows it as a banner.
+ */
+trust_problem: string | null, 
+/**
+ * A task that stopped unexpectedly and was restarted: the window says so until the next start.
+ */
+task_failure: string | null, 
+/**
+ * Something needs the user (the receiver or the tunnel is down, Kisi switched the webhook off, a
+ * trust problem): the tray shows trouble.
  */
 trouble: boolean, 
 /**

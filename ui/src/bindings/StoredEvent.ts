@@ -7,6 +7,12 @@ import type { Source } from "./Source";
  */
 export type StoredEvent = { id: number, received_at: string, verified: boolean, source: Source, duplicates: number, 
 /**
+ * The `created_at` the event claimed when it lay more than [`FUTURE_TOLERANCE_MS`] after its
+ * arrival: it is stored and sorted at its arrival instead (so it cannot sit atop the timeline, count
+ * as "today" for ever or escape retention); the claim is kept here and in the raw JSON.
+ */
+claimed_created_at: string | null, 
+/**
  * Kisi's `uuid`, or `body-sha256:<hex>` for deliveries without one (see [`derived_uuid`]).
  */
 uuid: string, type: string, kind: EventKind, success: boolean | null, actor_type: string | null, actor_id: number | null, actor_name: string | null, actor_email: string | null, 

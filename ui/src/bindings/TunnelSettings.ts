@@ -11,4 +11,9 @@ domain: string,
 /**
  * The public URL of another tunnel or reverse proxy that forwards to `listen`, when ngrok is not used.
  */
-public_url: string, };
+public_url: string, 
+/**
+ * While public, store deliveries that carry no signature (as unverified, at most 120 a minute)
+ * although no signing key is set. Off by default: a public receiver is a signed receiver.
+ */
+accept_unsigned: boolean, };

@@ -7,7 +7,7 @@ export function event(n: number, opts: Partial<StoredEvent> = {}): StoredEvent {
   const failed = opts.kind === 'unlock_failed';
   const created = new Date(Date.now() - n * 60_000).toISOString();
   return {
-    id: 1_000_000 - n, received_at: created, verified: true, source: 'webhook', duplicates: 0, uuid: `ev-${n}`,
+    id: 1_000_000 - n, received_at: created, verified: true, source: 'webhook', duplicates: 0, claimed_created_at: null, uuid: `ev-${n}`,
     type: 'lock.unlock', kind: 'unlock_ok', success: !failed, actor_type: 'User', actor_id: 1, actor_name: `Person ${n % 7}`,
     actor_email: null, actor_label: `Person ${n % 7}`, object_type: 'Lock', object_id: 1, object_name: `Door ${n % 3}`,
     place_id: null, organization_id: null, error_code: null, error_message: failed ? 'Access denied.' : null, message: null,
@@ -23,7 +23,7 @@ export function settings(over: Partial<Settings> = {}): Settings {
       burst_threshold: 3, burst_window_secs: 60, quiet_from: null, quiet_until: null, silence_minutes: 180,
       open_from: '08:00', open_until: '18:00',
     },
-    tunnel: { domain: '', public_url: '' },
+    tunnel: { domain: '', public_url: '', accept_unsigned: false },
     kisi: { integration_id: null, health_check_minutes: 10 },
     ...over,
   } as Settings;
@@ -69,11 +69,14 @@ export class FakeHost implements Host {
     return { events, next: start + limit < matching.length ? String(start + limit) : null };
   }
 
+  /** Set to show a trust problem as the core words it (a public receiver without a key, say). */
+  trustProblem: string | null = null;
+
   async status(): Promise<Status> {
     this.record('status');
     return {
       summary: 'receiving', alerts_paused_until: null, receiver_error: null, settings_error: null, online: null,
-      webhook_url: null, trouble: false, local_url: 'http://127.0.0.1:8787/webhooks/kisi', receiving: true, signature_check: true,
+      webhook_url: null, trouble: this.trustProblem !== null, trust_problem: this.trustProblem, task_failure: null, local_url: 'http://127.0.0.1:8787/webhooks/kisi', receiving: true, signature_check: true,
       last_event_at: this.events.length ? Date.parse(this.events[0].created_at) : null,
       last_event_ago: this.events.length ? 'just now' : null,
       today: { unlock_ok: 0, unlock_failed: 0 }, rejections: [], events_total: this.events.length,
@@ -97,12 +100,16 @@ export class FakeHost implements Host {
     return 'Test event received and stored.';
   }
 
+  /** What the settings view says of the signing key and of where the secrets are kept. */
+  signingKeySet = true;
+  secretsFile: string | null = null;
+
   async getSettings(): Promise<SettingsView> {
     this.record('getSettings');
     return {
-      settings: JSON.parse(JSON.stringify(this.current)), signing_key_set: true, database_path: '/tmp/doorwatch.sqlite3',
+      settings: JSON.parse(JSON.stringify(this.current)), signing_key_set: this.signingKeySet, database_path: '/tmp/doorwatch.sqlite3',
       settings_path: '/tmp/settings.toml', listen_origin: 'default', listening_on: '127.0.0.1:8787',
-      ngrok_token_set: false, kisi_key_set: false, ngrok_token_from_env: false, kisi_key_from_env: false,
+      ngrok_token_set: false, kisi_key_set: false, ngrok_token_from_env: false, kisi_key_from_env: false, secrets_file: this.secretsFile,
     };
   }
 
