@@ -18,7 +18,7 @@ mod windows;
 
 use std::sync::Mutex;
 
-use doorwatch::app::{Doorwatch, StartOptions};
+use doorwatch::app::{Doorwatch, SettingsProblem, StartOptions};
 use doorwatch::config::{Config, Environment, Flags};
 use tauri::{Manager, RunEvent};
 use tauri_plugin_autostart::MacosLauncher;
@@ -113,7 +113,7 @@ async fn start() -> (AppState, ShellOutputs) {
             let defaults = Config::resolve(&flags, env.clone(), Default::default(), path.clone())
                 .or_else(|_| Config::resolve(&flags, Environment::default(), Default::default(), path))
                 .expect("the defaults resolve");
-            (defaults, Some(e.to_string()))
+            (defaults, Some(SettingsProblem::from(&e)))
         }
     };
     let (doorwatch, outputs) = Doorwatch::start(config, flags, settings_error, StartOptions { tunnel: true }).await;

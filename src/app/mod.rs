@@ -42,6 +42,19 @@ pub struct Running {
     pub task_failure: Option<String>,
 }
 
+/// Why the settings file could not be used, and the setting at fault when the message names one.
+#[derive(Debug, Clone)]
+pub struct SettingsProblem {
+    pub message: String,
+    pub setting: Option<String>,
+}
+
+impl From<&crate::config::ConfigError> for SettingsProblem {
+    fn from(e: &crate::config::ConfigError) -> SettingsProblem {
+        SettingsProblem { message: e.to_string(), setting: e.setting() }
+    }
+}
+
 /// Choices the face makes, beyond the configuration.
 #[derive(Debug, Clone, Copy)]
 pub struct StartOptions {
@@ -70,7 +83,7 @@ struct Inner {
     options: StartOptions,
     config: Mutex<Config>,
     /// Why the settings file could not be used (the defaults are in use meanwhile).
-    settings_error: Option<String>,
+    settings_error: Option<SettingsProblem>,
     secrets: Secrets,
     receiver: Mutex<Option<Receiver>>,
     reader: Mutex<Option<Reader>>,
@@ -95,7 +108,7 @@ impl Doorwatch {
     pub async fn start(
         config: Config,
         flags: Flags,
-        settings_error: Option<String>,
+        settings_error: Option<SettingsProblem>,
         options: StartOptions,
     ) -> (Doorwatch, Outputs) {
         let secrets = config.secrets();
@@ -201,8 +214,8 @@ impl Doorwatch {
         &self.inner.secrets
     }
 
-    pub fn settings_error(&self) -> Option<&str> {
-        self.inner.settings_error.as_deref()
+    pub fn settings_error(&self) -> Option<&SettingsProblem> {
+        self.inner.settings_error.as_ref()
     }
 
     /// The store, while the receiver runs.

@@ -24,6 +24,8 @@ pub struct StatusView {
     pub alerts_paused_until: Option<i64>,
     pub receiver_error: Option<String>,
     pub settings_error: Option<String>,
+    /// The setting `settings_error` is about (`alerts.quiet_from`), when known: the window opens Settings on it.
+    pub settings_field: Option<String>,
     /// Tunnel, Kisi webhook and catching up; `None` while the receiver is not running.
     pub online: Option<OnlineStatus>,
     /// The URL to give Kisi (public when there is a tunnel).
@@ -133,7 +135,8 @@ impl Doorwatch {
             trust_problem: trust,
             task_failure: running.task_failure.clone(),
             receiver_error: running.receiver_error,
-            settings_error: self.settings_error().map(str::to_owned),
+            settings_error: self.settings_error().map(|p| p.message.clone()),
+            settings_field: self.settings_error().and_then(|p| p.setting.clone()),
             online: running.online,
             webhook_url: self.webhook_url(),
         })

@@ -56,6 +56,17 @@ pub enum ConfigError {
     Invalid { path: PathBuf, reason: String },
 }
 
+impl ConfigError {
+    /// The setting a bad value is in (`alerts.burst_window_secs`), when the error names one: the app opens
+    /// Settings on it.
+    pub fn setting(&self) -> Option<String> {
+        let ConfigError::Invalid { reason, .. } = self else { return None };
+        let (name, _) = reason.split_once(": ")?;
+        let is_name = !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '.');
+        is_name.then(|| name.to_owned())
+    }
+}
+
 /// The resolved configuration: where the files are, and every value the running Doorwatch uses.
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -126,7 +126,18 @@ fn a_value_out_of_range_is_refused_on_load_naming_the_file_the_setting_and_the_r
     let dir = tempfile::tempdir().unwrap();
     settings_file(dir.path(), "[alerts]\nburst_window_secs = 10000000000000000\n");
     let env = Environment::from_pairs([(env::CONFIG_DIR, dir.path().to_str().unwrap())]);
-    let message = Config::load(&Flags::default(), env).unwrap_err().to_string();
+    let error = Config::load(&Flags::default(), env).unwrap_err();
+    let message = error.to_string();
     assert!(message.contains("settings.toml"), "{message}");
     assert!(message.contains("alerts.burst_window_secs: use 1 to 3600 seconds"), "{message}");
+    // The app opens Settings on this field.
+    assert_eq!(error.setting().as_deref(), Some("alerts.burst_window_secs"));
+}
+
+#[test]
+fn a_file_that_does_not_parse_names_no_setting_to_open() {
+    let dir = tempfile::tempdir().unwrap();
+    settings_file(dir.path(), "listen = \n");
+    let env = Environment::from_pairs([(env::CONFIG_DIR, dir.path().to_str().unwrap())]);
+    assert_eq!(Config::load(&Flags::default(), env).unwrap_err().setting(), None);
 }

@@ -192,6 +192,27 @@ describe('trust in Settings', () => {
   });
 });
 
+describe('a bad settings file', () => {
+  it('opens Settings on the field the message names, marked, with the message', async () => {
+    const host = new FakeHost([event(1)]);
+    host.settingsError = { message: 'the settings file /tmp/settings.toml: alerts.quiet_from: "25:00" is not a time like 22:00', field: 'alerts.quiet_from' };
+    const root = await open(host);
+    await settle();
+    const input = root.querySelector<HTMLInputElement>('[data-setting="alerts.quiet_from"]')!;
+    expect(input.getAttribute('aria-invalid')).toBe('true');
+    expect(document.activeElement).toBe(input);
+    expect(root.querySelector('[data-testid=bad-setting]')?.textContent).toContain('correct the marked field and Save');
+  });
+
+  it('says to fix the file when Settings has no field for it', async () => {
+    const host = new FakeHost([event(1)]);
+    host.settingsError = { message: 'alerts.burst_window_secs: use 1 to 3600 seconds', field: 'alerts.burst_window_secs' };
+    const root = await open(host);
+    await settle();
+    expect(root.querySelector('[data-testid=bad-setting]')?.textContent).toContain('correct it in settings.toml');
+  });
+});
+
 describe('first run', () => {
   it('shows the webhook URL and sends a test event when nothing has arrived', async () => {
     const host = new FakeHost([]);

@@ -8,6 +8,10 @@ import type { RejectionCount } from "./RejectionCount";
  */
 export type StatusView = { summary: string, alerts_paused_until: number | null, receiver_error: string | null, settings_error: string | null, 
 /**
+ * The setting `settings_error` is about (`alerts.quiet_from`), when known: the window opens Settings on it.
+ */
+settings_field: string | null, 
+/**
  * Tunnel, Kisi webhook and catching up; `None` while the receiver is not running.
  */
 online: OnlineStatus | null, 

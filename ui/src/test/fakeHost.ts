@@ -71,11 +71,13 @@ export class FakeHost implements Host {
 
   /** Set to show a trust problem as the core words it (a public receiver without a key, say). */
   trustProblem: string | null = null;
+  /** A bad value in settings.toml, as the core reports it: the message and the setting it names. */
+  settingsError: { message: string; field: string | null } | null = null;
 
   async status(): Promise<Status> {
     this.record('status');
     return {
-      summary: 'receiving', alerts_paused_until: null, receiver_error: null, settings_error: null, online: null,
+      summary: 'receiving', alerts_paused_until: null, receiver_error: null, settings_error: this.settingsError?.message ?? null, settings_field: this.settingsError?.field ?? null, online: null,
       webhook_url: null, trouble: this.trustProblem !== null, trust_problem: this.trustProblem, task_failure: null, local_url: 'http://127.0.0.1:8787/webhooks/kisi', receiving: true, signature_check: true,
       last_event_at: this.events.length ? Date.parse(this.events[0].created_at) : null,
       last_event_ago: this.events.length ? 'just now' : null,
