@@ -8,7 +8,8 @@
 #     `zig cc` through scripts/zig-cc-macos.sh. The desktop shell is not checked for macOS: its
 #     notification crate (mac-notification-sys) compiles Objective-C against the macOS SDK's
 #     Cocoa/Cocoa.h, which no Linux package provides (README.md, "Platforms").
-# Nothing is linked or run; a cross target only proves that the code compiles and lints there.
+# Those checks link and run nothing; then scripts/wine-smoke.sh builds the Windows `doorwatch.exe` and runs it
+# under wine64: it serves, stores a signed event and reads it back.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CARGO=${CARGO:-cargo}
@@ -27,3 +28,5 @@ CC_aarch64_apple_darwin="$here/scripts/zig-cc-macos.sh cc" AR_aarch64_apple_darw
   "$CARGO" clippy -p doorwatch --all-targets --locked --target aarch64-apple-darwin -- -D warnings
 
 echo "check-platforms: Windows workspace and macOS core are clippy-clean"
+
+scripts/wine-smoke.sh

@@ -13,7 +13,7 @@ packages_for() {
     icons) echo "librsvg2-bin imagemagick" ;;
     fuzz) echo "build-essential" ;;
     dist) echo "curl openssl sqlite3 xvfb dbus x11-utils" ;;
-    platforms) echo "gcc-mingw-w64-x86-64" ;;
+    platforms) echo "gcc-mingw-w64-x86-64 wine64 curl openssl" ;;
     *) echo "scripts/setup.sh: unknown group '$1' (core, desktop, e2e, bench, icons, fuzz, dist, platforms)" >&2; exit 2 ;;
   esac
 }
