@@ -160,3 +160,19 @@ mod platform {
         std::borrow::Cow::Borrowed(body)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_most_max_waiting_notifications_wait_for_their_buttons_and_a_place_comes_back_when_one_closes() {
+        let mut waiting: Vec<Waiting> = std::iter::from_fn(Waiting::take).take(MAX_WAITING + 5).collect();
+        assert_eq!(waiting.len(), MAX_WAITING, "a flood of distinct alerts cannot pile up waiting threads");
+        assert!(Waiting::take().is_none());
+        waiting.pop(); // one notification closed
+        let again = Waiting::take();
+        assert!(again.is_some(), "a closed notification gives its place back");
+        assert!(Waiting::take().is_none());
+    }
+}
