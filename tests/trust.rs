@@ -192,6 +192,8 @@ async fn a_locked_keyring_refuses_deliveries_with_503_and_trouble_until_it_unloc
     let status = running.doorwatch.status_view().unwrap();
     assert!(status.trouble, "the tray shows trouble");
     assert!(status.summary.contains("signing key unreadable"), "{}", status.summary);
+    let settings = running.doorwatch.settings_view().expect("Settings still opens while the keyring is locked");
+    assert!(!settings.signing_key_set);
 
     // Saving while locked is an error, and never writes the secret to the file instead.
     let saved = running.doorwatch.secrets().set(Secret::NgrokAuthtoken, "ngrok-token-while-locked");

@@ -142,21 +142,29 @@ impl Doorwatch {
         })
     }
 
+    /// Settings opens while the keyring is locked too: a secret that cannot be read counts as not set
+    /// there (the status says why deliveries wait), rather than keeping the whole panel shut.
     pub fn settings_view(&self) -> Result<SettingsView, SecretsError> {
         let config = self.config();
         let secrets = self.secrets();
+        let is_set = |read: Result<bool, SecretsError>| match read {
+            Err(e) if e.is_locked() => Ok(false),
+            other => other,
+        };
         let signing_key_set = match self.with_receiver(|r| r.signature_check_on()) {
             Some(on) => on,
-            None => secrets.get(Secret::SigningKey)?.is_some(),
+            None => is_set(secrets.get(Secret::SigningKey).map(|k| k.is_some()))?,
         };
+        let ngrok_token_set = is_set(config.ngrok_authtoken(secrets).map(|t| t.is_some()))?;
+        let kisi_key_set = is_set(config.kisi_client(secrets).map(|k| k.is_some()))?;
         Ok(SettingsView {
             signing_key_set,
             database_path: config.db.clone(),
             settings_path: config.settings_path.clone(),
             listen_origin: config.listen_origin,
             listening_on: self.with_receiver(|r| r.addr().to_string()),
-            ngrok_token_set: config.ngrok_authtoken(secrets)?.is_some(),
-            kisi_key_set: config.kisi_client(secrets)?.is_some(),
+            ngrok_token_set,
+            kisi_key_set,
             ngrok_token_from_env: config.env.is_set(env::NGROK_AUTHTOKEN),
             kisi_key_from_env: config.env.is_set(env::KISI_API_KEY),
             secrets_file: secrets.kept_in_file()?.then(|| secrets.file().display().to_string()),
