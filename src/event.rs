@@ -19,17 +19,20 @@ pub enum EventKind {
     DoorOpened,
     HeldOpen,
     ForcedOpen,
+    /// The door shut again (`lock.closed` and its wireless-lock and input variants): ends an incident.
+    DoorClosed,
     Login,
     Other,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 7] = [
+    pub const ALL: [EventKind; 8] = [
         EventKind::UnlockOk,
         EventKind::UnlockFailed,
         EventKind::DoorOpened,
         EventKind::HeldOpen,
         EventKind::ForcedOpen,
+        EventKind::DoorClosed,
         EventKind::Login,
         EventKind::Other,
     ];
@@ -48,6 +51,7 @@ impl EventKind {
             "lock.opened" | "wireless_lock.opened" | "controller_input.opened" => EventKind::DoorOpened,
             "lock.held_open" => EventKind::HeldOpen,
             "lock.forced_open" => EventKind::ForcedOpen,
+            "lock.closed" | "wireless_lock.closed" | "controller_input.closed" => EventKind::DoorClosed,
             "login.create" => EventKind::Login,
             _ => EventKind::Other,
         }
@@ -61,6 +65,7 @@ impl EventKind {
             EventKind::DoorOpened => "door_opened",
             EventKind::HeldOpen => "held_open",
             EventKind::ForcedOpen => "forced_open",
+            EventKind::DoorClosed => "door_closed",
             EventKind::Login => "login",
             EventKind::Other => "other",
         }
@@ -78,6 +83,7 @@ impl EventKind {
             EventKind::DoorOpened => "Opened",
             EventKind::HeldOpen => "Held open",
             EventKind::ForcedOpen => "Forced open",
+            EventKind::DoorClosed => "Closed",
             EventKind::Login => "New login",
             EventKind::Other => "Event",
         }

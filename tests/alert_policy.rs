@@ -1,9 +1,11 @@
 //! The alert policy, with the clock passed in: which events alert, how bursts coalesce, and what
 //! silences them. No display, no daemon, no sleeping.
 
+mod support;
+
 use chrono::{DateTime, Duration, FixedOffset, NaiveTime, TimeZone, Utc};
 use doorwatch::alert::{AlertPolicy, AlertSettings, Decision, Silence};
-use doorwatch::event::{format_time, Event, Source};
+use doorwatch::event::{format_time, Source};
 use doorwatch::store::StoredEvent;
 
 /// 2026-11-02 21:14:00 in Berlin (UTC+1).
@@ -17,16 +19,7 @@ fn stored(uuid: &str, kind: &str, success: bool, door: &str, at: DateTime<FixedO
         "object_name": door, "created_at": format_time(at.timestamp_millis()),
         "error_message": if success { None } else { Some("Access denied.") },
     });
-    let event = Event::from_json(&serde_json::to_vec(&body).unwrap()).unwrap();
-    StoredEvent {
-        id: 1,
-        received_at: at.timestamp_millis(),
-        verified: true,
-        claimed_created_at: None,
-        source: Source::Webhook,
-        duplicates: 0,
-        event,
-    }
+    support::stored_event(body, at.timestamp_millis())
 }
 
 fn failed(uuid: &str, door: &str, at: DateTime<FixedOffset>) -> StoredEvent {
@@ -84,9 +77,17 @@ fn held_forced_tamper_and_integration_alerts_follow_their_switches() {
     let mut policy = AlertPolicy::new(off);
     for (i, (kind, _)) in cases.iter().enumerate() {
         let e = stored(&format!("e{i}"), kind, true, "Back Door", evening());
-        assert_eq!(policy.decide(&e, evening()), Decision::Silent(Silence::SwitchedOff));
+        assert!(matches!(policy.decide(&e, evening()), Decision::Silent(Silence::SwitchedOff { .. })), "{kind}");
     }
-    assert_eq!(policy.decide(&failed("f", "Back Door", evening()), evening()), Decision::Silent(Silence::SwitchedOff));
+    let refused = policy.decide(&failed("f", "Back Door", evening()), evening());
+    assert_eq!(
+        refused,
+        Decision::Silent(Silence::SwitchedOff { rule: "Refused unlocks".into(), setting: "alerts.failed_unlocks" })
+    );
+    assert_eq!(
+        refused.explain(),
+        "silent: the built-in rule \"Refused unlocks\" is switched off (alerts.failed_unlocks)"
+    );
 }
 
 #[test]

@@ -3,14 +3,21 @@
 //! desktop shell only shows what this decides, so every rule here is tested without a display or a
 //! notification daemon.
 //!
-//! Noise control: a burst of failures at one door (by default three within a minute) becomes one summary
-//! that is updated rather than repeated; an event already alerted on never alerts again; pausing, muting
-//! a door and quiet hours silence alerts; events that happened long ago (found by a backfill) do not
-//! interrupt anyone.
+//! The first rule that matches decides: the user's rules ([`rules`]) in their order, then the built-in
+//! ones ([`builtin`]); an event no rule matches is silent. Noise control: a rule can ask for a count
+//! within a window; a burst of failures at one door (by default three within a minute) becomes one
+//! summary that is updated rather than repeated; an event already alerted on never alerts again;
+//! pausing, muting a door and quiet hours silence alerts, except a critical rule's; events that happened
+//! long ago (found by a backfill) do not interrupt anyone.
 
+pub mod builtin;
+mod decision;
 mod flood;
+mod policy_text;
+pub mod rules;
 mod settings;
 pub mod text;
+pub mod zone;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
@@ -19,7 +26,10 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use crate::event::{EventKind, Source};
 use crate::store::StoredEvent;
+use builtin::Builtin;
+pub use decision::{Alert, Decision, Silence};
 pub use flood::{FLOOD_KEY, UNVERIFIED_ALERTS_PER_MINUTE};
+use rules::{Rule, RuleAction};
 pub use settings::{silence_warning, AlertSettings};
 
 /// The next local midnight after `now` (in `now`'s zone), for "Pause alerts until tomorrow"; a day
@@ -37,61 +47,6 @@ pub fn next_local_midnight<Tz: TimeZone>(now: &DateTime<Tz>) -> DateTime<Utc> {
 /// shown, but do not raise a notification.
 pub const STALE_AFTER: Duration = Duration::from_secs(15 * 60);
 
-/// What to show.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Alert {
-    /// Alerts with the same key replace each other on screen (a burst's summary updates in place).
-    pub key: String,
-    pub title: String,
-    pub body: String,
-    /// The event the alert is about (its uuid, for "Open": the timeline at that event); `None` for
-    /// what Doorwatch itself reports (caught up, webhook off, silent doors).
-    pub event: Option<String>,
-    /// The kind of that event (the tray's attention state counts refused unlocks).
-    pub kind: Option<EventKind>,
-    /// The door, for "Mute this door for 1 hour".
-    pub door: Option<String>,
-    /// True when this updates an alert already shown under the same key.
-    pub replaces: bool,
-    pub urgent: bool,
-}
-
-impl Alert {
-    /// An alert about Doorwatch itself rather than a door event: no event to open, no door to mute.
-    pub fn about_doorwatch(key: &str, title: &str, body: String, urgent: bool) -> Alert {
-        Alert {
-            key: key.to_owned(),
-            title: title.to_owned(),
-            body,
-            event: None,
-            kind: None,
-            door: None,
-            replaces: false,
-            urgent,
-        }
-    }
-}
-
-/// Why an event did not alert.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Silence {
-    NotAlerting,
-    SwitchedOff,
-    AlreadyAlerted,
-    Paused,
-    DoorMuted,
-    QuietHours,
-    Stale,
-    /// Unverified, and more unverified events than [`UNVERIFIED_ALERTS_PER_MINUTE`] alerted this minute.
-    UnverifiedFlood,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    Notify(Alert),
-    Silent(Silence),
-}
-
 /// How many alerted uuids are remembered to keep a re-delivery from alerting twice.
 const REMEMBERED: usize = 4096;
 
@@ -99,6 +54,13 @@ const REMEMBERED: usize = 4096;
 #[derive(Debug, Default)]
 pub struct AlertPolicy {
     settings: AlertSettings,
+    /// The user's rules, tried before the built-in ones.
+    rules: Vec<Rule>,
+    /// Recent matches per (rule, door), for rules with a count.
+    counts: HashMap<(String, String), VecDeque<DateTime<Utc>>>,
+    /// The words of recent decisions, by event uuid, for the details panel.
+    explained: HashMap<String, String>,
+    explained_order: VecDeque<String>,
     paused_until: Option<DateTime<Utc>>,
     muted: HashMap<String, DateTime<Utc>>,
     /// Recent failure times per door, for burst detection.
@@ -108,9 +70,20 @@ pub struct AlertPolicy {
     flood: flood::FloodGate,
 }
 
+/// The rule that decides an event: one of the user's, or a built-in one (which may be switched off).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Matched {
+    User(Rule),
+    Builtin(Builtin),
+}
+
 impl AlertPolicy {
     pub fn new(settings: AlertSettings) -> AlertPolicy {
         AlertPolicy { settings, ..AlertPolicy::default() }
+    }
+
+    pub fn with_rules(settings: AlertSettings, rules: Vec<Rule>) -> AlertPolicy {
+        AlertPolicy { settings, rules, ..AlertPolicy::default() }
     }
 
     pub fn settings(&self) -> &AlertSettings {
@@ -119,6 +92,18 @@ impl AlertPolicy {
 
     pub fn set_settings(&mut self, settings: AlertSettings) {
         self.settings = settings;
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// New rules; counting starts again (a count belongs to the rule it was made for).
+    pub fn set_rules(&mut self, rules: Vec<Rule>) {
+        if rules != self.rules {
+            self.rules = rules;
+            self.counts.clear();
+        }
     }
 
     /// No alerts until `until`.
@@ -140,19 +125,62 @@ impl AlertPolicy {
         self.muted.insert(door.to_owned(), until);
     }
 
-    /// Decides about one newly stored event. `now` carries the local time zone, for quiet hours and
-    /// for the times written in the alert.
+    /// The first rule that matches the event happening at local `weekday` and `time`: the user's in
+    /// order, then the built-in ones.
+    pub fn matching_rule(
+        &self,
+        e: &crate::event::Event,
+        weekday: chrono::Weekday,
+        time: chrono::NaiveTime,
+    ) -> Option<Matched> {
+        if let Some(rule) = self.rules.iter().find(|r| r.matches(e, weekday, time)) {
+            return Some(Matched::User(rule.clone()));
+        }
+        builtin::builtins(&self.settings).into_iter().find(|b| b.rule.matches(e, weekday, time)).map(Matched::Builtin)
+    }
+
+    /// What was decided about a recent event, in words (`None` once it is forgotten, or never seen).
+    pub fn explanation(&self, uuid: &str) -> Option<&str> {
+        self.explained.get(uuid).map(String::as_str)
+    }
+
+    /// Decides about one newly stored event. `now` carries the local time zone (the Kisi place's, or
+    /// the computer's): the rules' days and hours, quiet hours and the times written in the alert.
     pub fn decide<Tz: TimeZone>(&mut self, stored: &StoredEvent, now: DateTime<Tz>) -> Decision
     where
         Tz::Offset: std::fmt::Display,
     {
+        let decision = self.decide_unexplained(stored, now);
+        let uuid = &stored.event.uuid;
+        if self.explained.insert(uuid.clone(), decision.explain()).is_none() {
+            self.explained_order.push_back(uuid.clone());
+            if self.explained_order.len() > REMEMBERED {
+                if let Some(old) = self.explained_order.pop_front() {
+                    self.explained.remove(&old);
+                }
+            }
+        }
+        decision
+    }
+
+    fn decide_unexplained<Tz: TimeZone>(&mut self, stored: &StoredEvent, now: DateTime<Tz>) -> Decision
+    where
+        Tz::Offset: std::fmt::Display,
+    {
         let e = &stored.event;
-        let category = match Category::of(e.kind, &e.event_type) {
-            Some(c) => c,
-            None => return Decision::Silent(Silence::NotAlerting),
+        let Some((weekday, time)) = rules::local_moment(stored.time(), &now.timezone()) else {
+            return Decision::Silent(Silence::NotAlerting);
         };
-        if !category.enabled(&self.settings) {
-            return Decision::Silent(Silence::SwitchedOff);
+        let (rule, category) = match self.matching_rule(e, weekday, time) {
+            None => return Decision::Silent(Silence::NotAlerting),
+            Some(Matched::User(rule)) => (rule, None),
+            Some(Matched::Builtin(b)) if !b.enabled => {
+                return Decision::Silent(Silence::SwitchedOff { rule: b.rule.name, setting: b.setting })
+            }
+            Some(Matched::Builtin(b)) => (b.rule, Some(b.category)),
+        };
+        if rule.action == RuleAction::Silent {
+            return Decision::Silent(Silence::SilentRule(rule.name));
         }
         if !self.remember(&e.uuid) {
             return Decision::Silent(Silence::AlreadyAlerted);
@@ -166,62 +194,35 @@ impl AlertPolicy {
             return Decision::Silent(Silence::Stale);
         }
         let door = e.object_name.clone();
-        // Bursts are counted even while silenced, so a summary after a pause tells the whole story.
-        let burst = if category == Category::FailedUnlock { self.count_failure(door.as_deref(), utc) } else { 0 };
-        if self.paused_until(utc).is_some() {
-            return Decision::Silent(Silence::Paused);
+        // Counts and bursts are counted even while silenced, so a summary after a pause tells the whole
+        // story.
+        let seen = if rule.count > 1 { self.count_match(&rule, door.as_deref(), utc) } else { 1 };
+        if seen < rule.count {
+            let (needed, within_minutes) = (rule.count, rule.within_minutes);
+            return Decision::Silent(Silence::Counting { rule: rule.name, seen, needed, within_minutes });
         }
-        if let Some(d) = &door {
-            if self.muted.get(d).is_some_and(|until| *until > utc) {
+        let burst = if e.kind == EventKind::UnlockFailed && rule.count == 1 {
+            self.count_failure(door.as_deref(), utc)
+        } else {
+            0
+        };
+        let critical = rule.action == RuleAction::Critical;
+        if !critical {
+            if self.paused_until(utc).is_some() {
+                return Decision::Silent(Silence::Paused);
+            }
+            if door.as_deref().is_some_and(|d| self.muted.get(d).is_some_and(|until| *until > utc)) {
                 return Decision::Silent(Silence::DoorMuted);
             }
-        }
-        if self.in_quiet_hours(&now) {
-            return Decision::Silent(Silence::QuietHours);
+            if self.in_quiet_hours(&now) {
+                return Decision::Silent(Silence::QuietHours);
+            }
         }
         let at = DateTime::<Utc>::from_timestamp_millis(stored.time())
             .map(|t| t.with_timezone(&now.timezone()).format("%H:%M").to_string())
             .unwrap_or_default();
-        let door_name = door.clone().unwrap_or_else(|| "a door".to_owned());
-        let who = e.actor_label.clone().unwrap_or_else(|| "Someone".to_owned());
-        let alert = match category {
-            Category::FailedUnlock if burst >= self.settings.burst_threshold.max(2) => Alert {
-                key: format!("burst:{door_name}"),
-                title: format!("{burst} failed unlocks at {door_name}"),
-                body: format!(
-                    "within {} · latest: {who} at {at}{}",
-                    describe_window(self.settings.burst_window_secs),
-                    reason(&e.error_message)
-                ),
-                event: Some(e.uuid.clone()),
-                kind: Some(e.kind),
-                door,
-                replaces: burst > self.settings.burst_threshold.max(2),
-                urgent: true,
-            },
-            Category::FailedUnlock => Alert {
-                key: e.uuid.clone(),
-                title: format!("Refused at {door_name}"),
-                body: format!("{who} at {at}{}", reason(&e.error_message)),
-                event: Some(e.uuid.clone()),
-                kind: Some(e.kind),
-                door,
-                replaces: false,
-                urgent: true,
-            },
-            Category::HeldOpen => simple(e, door, format!("{door_name} held open"), format!("since {at}"), false),
-            Category::ForcedOpen => simple(e, door, format!("{door_name} forced open"), format!("at {at}"), true),
-            Category::Tamper => {
-                simple(e, door, format!("Tampering detected: {door_name}"), format!("{} at {at}", e.event_type), true)
-            }
-            Category::IntegrationDisabled => simple(
-                e,
-                door,
-                "Kisi switched off the Doorwatch webhook".to_owned(),
-                "after delivery errors — new door events will not arrive until it is re-enabled in Kisi".to_owned(),
-                true,
-            ),
-        };
+        let said = policy_text::Said { rule: &rule, category, at, burst, seen };
+        let alert = said.alert(e, &self.settings);
         if !stored.unverified() {
             return Decision::Notify(alert);
         }
@@ -246,6 +247,18 @@ impl AlertPolicy {
         true
     }
 
+    /// Records a match of a counting rule at `door`; how many fell within its window.
+    fn count_match(&mut self, rule: &Rule, door: Option<&str>, now: DateTime<Utc>) -> u32 {
+        let window = chrono::Duration::minutes(i64::from(rule.within_minutes));
+        let key = (rule.name.clone(), door.unwrap_or_default().to_lowercase());
+        let times = self.counts.entry(key).or_default();
+        times.push_back(now);
+        while times.front().is_some_and(|t| now - *t >= window) {
+            times.pop_front();
+        }
+        times.len() as u32
+    }
+
     /// Records a failure at `door` and returns how many fell within the burst window.
     fn count_failure(&mut self, door: Option<&str>, now: DateTime<Utc>) -> u32 {
         let window = chrono::Duration::seconds(self.settings.burst_window_secs as i64);
@@ -261,70 +274,6 @@ impl AlertPolicy {
         let (Some(from), Some(until)) = (self.settings.quiet_from, self.settings.quiet_until) else {
             return false;
         };
-        let t = now.time();
-        if from <= until {
-            from <= t && t < until
-        } else {
-            t >= from || t < until // across midnight
-        }
-    }
-}
-
-fn simple(e: &crate::event::Event, door: Option<String>, title: String, body: String, urgent: bool) -> Alert {
-    Alert {
-        key: e.uuid.clone(),
-        title,
-        body,
-        event: Some(e.uuid.clone()),
-        kind: Some(e.kind),
-        door,
-        replaces: false,
-        urgent,
-    }
-}
-
-fn reason(error: &Option<String>) -> String {
-    error.as_deref().map(|m| format!(" — {m}")).unwrap_or_default()
-}
-
-fn describe_window(secs: u64) -> String {
-    match secs {
-        60 => "a minute".to_owned(),
-        s if s % 60 == 0 => format!("{} minutes", s / 60),
-        s => format!("{s} seconds"),
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Category {
-    FailedUnlock,
-    HeldOpen,
-    ForcedOpen,
-    Tamper,
-    IntegrationDisabled,
-}
-
-impl Category {
-    fn of(kind: EventKind, event_type: &str) -> Option<Category> {
-        match (kind, event_type) {
-            (EventKind::UnlockFailed, _) => Some(Category::FailedUnlock),
-            (EventKind::HeldOpen, _) => Some(Category::HeldOpen),
-            (EventKind::ForcedOpen, _) => Some(Category::ForcedOpen),
-            (_, "reader.tamper" | "controller.tamper" | "controller_input.tamper" | "wireless_lock.tampered") => {
-                Some(Category::Tamper)
-            }
-            (_, "integration.disable_due_to_error") => Some(Category::IntegrationDisabled),
-            _ => None,
-        }
-    }
-
-    fn enabled(self, s: &AlertSettings) -> bool {
-        match self {
-            Category::FailedUnlock => s.failed_unlocks,
-            Category::HeldOpen => s.held_open,
-            Category::ForcedOpen => s.forced_open,
-            Category::Tamper => s.tamper,
-            Category::IntegrationDisabled => s.integration_disabled,
-        }
+        from != until && rules::Hours { from, until }.contains(now.time())
     }
 }

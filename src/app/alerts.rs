@@ -26,7 +26,8 @@ pub(super) async fn consider_new_events(doorwatch: Doorwatch, mut feed: broadcas
             }
             Err(RecvError::Closed) => return,
         };
-        let decision = lock(&doorwatch.inner.policy).decide(&event, chrono::Local::now());
+        let zone = doorwatch.zone();
+        let decision = zone.decide(&mut lock(&doorwatch.inner.policy), &event, Utc::now());
         match decision {
             Decision::Notify(alert) => {
                 let _ = doorwatch.inner.alerts.send(alert);

@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, watch};
 
+use crate::alert::zone::Zone;
 use crate::alert::{Alert, AlertPolicy};
 use crate::config::secrets::Secrets;
 use crate::config::{Config, Flags, Settings};
@@ -91,10 +92,18 @@ struct Inner {
     /// Counts restarts of the upkeep, so that of two quick restarts only the later one's result stays.
     generation: AtomicU64,
     policy: Mutex<AlertPolicy>,
+    /// The office's local time for the rules (the Kisi place's zone once known).
+    zone: Mutex<Zone>,
     running: watch::Sender<Running>,
     alerts: mpsc::UnboundedSender<Alert>,
     notices: mpsc::UnboundedSender<Notice>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+/// The place's zone as the store remembers it from the last look at Kisi's places.
+fn remembered_zone(store: &crate::store::Store) -> Zone {
+    let name = store.reader().ok().and_then(|r| r.meta(crate::alert::zone::META_KEY).ok().flatten());
+    Zone::from_name(name.as_deref())
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -145,7 +154,8 @@ impl Doorwatch {
         let (notices_tx, notices) = mpsc::unbounded_channel();
         let (running, _) =
             watch::channel(Running { receiver_error, online: None, alerts_paused_until: None, task_failure: None });
-        let policy = AlertPolicy::new(config.settings.alerts.clone());
+        let policy = AlertPolicy::with_rules(config.settings.alerts.clone(), config.settings.rules.clone());
+        let zone = receiver.as_ref().map(|r| r.store().clone()).map_or(Zone::Computer, |store| remembered_zone(&store));
         let doorwatch = Doorwatch {
             inner: Arc::new(Inner {
                 flags,
@@ -158,6 +168,7 @@ impl Doorwatch {
                 online: Mutex::new(None),
                 generation: AtomicU64::new(0),
                 policy: Mutex::new(policy),
+                zone: Mutex::new(zone),
                 running,
                 alerts: alerts_tx,
                 notices: notices_tx,
@@ -267,6 +278,17 @@ impl Doorwatch {
         lock(&self.inner.policy).paused_until(Utc::now())
     }
 
+    /// The office's local time zone, as the rules use it.
+    pub fn zone(&self) -> Zone {
+        *lock(&self.inner.zone)
+    }
+
+    /// What the alert policy decided about a recent event, in words ("Refused unlocks: alert",
+    /// "silent: …"); `None` for events decided before this start.
+    pub fn explanation(&self, uuid: &str) -> Option<String> {
+        lock(&self.inner.policy).explanation(uuid).map(str::to_owned)
+    }
+
     /// "Mute this door for 1 hour".
     pub fn mute_door_for_an_hour(&self, door: &str) {
         lock(&self.inner.policy).mute_door(door, Utc::now() + chrono::Duration::hours(1));
@@ -288,7 +310,11 @@ impl Doorwatch {
             let current = &config.settings;
             let changed = current.tunnel != settings.tunnel
                 || current.kisi.health_check_minutes != settings.kisi.health_check_minutes;
-            lock(&self.inner.policy).set_settings(settings.alerts.clone());
+            {
+                let mut policy = lock(&self.inner.policy);
+                policy.set_settings(settings.alerts.clone());
+                policy.set_rules(settings.rules.clone());
+            }
             let mut next = config.with_settings(settings, &self.inner.flags)?;
             // What only takes effect at the next start stays as it runs now.
             (next.listen, next.listen_origin, next.durability) =

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod kisi_commands;
+mod rules_commands;
 mod serve;
 mod terminal;
 mod when;
@@ -22,6 +23,7 @@ use crate::receive::WEBHOOK_PATH;
 use crate::store::export::{self, Format};
 use crate::store::{EventFilter, Reader, StoredEvent};
 use kisi_commands::{backfill_command, kisi_command, BackfillArgs, KisiCommand};
+use rules_commands::{rules_command, RulesCommand};
 use when::parse_when;
 
 #[derive(Parser, Debug)]
@@ -59,6 +61,9 @@ enum Command {
     /// Set up and check Doorwatch's webhook at Kisi (needs a Kisi API key)
     #[command(subcommand)]
     Kisi(KisiCommand),
+    /// List the alert rules in words, or test which one an event meets
+    #[command(subcommand)]
+    Rules(RulesCommand),
 }
 
 #[derive(Args, Debug)]
@@ -183,6 +188,7 @@ pub fn main() -> ExitCode {
             Command::SendTest(args) => runtime().and_then(|rt| rt.block_on(send_test_command(&config, args))),
             Command::Backfill(args) => runtime().and_then(|rt| rt.block_on(backfill_command(&config, args))),
             Command::Kisi(command) => runtime().and_then(|rt| rt.block_on(kisi_command(&config, command))),
+            Command::Rules(command) => rules_command(&config, command),
         }
     });
     match result {

@@ -81,10 +81,11 @@ pub(super) async fn serve(config: Config, flags: Flags, args: ServeArgs) -> CliR
     Ok(ExitCode::SUCCESS)
 }
 
-/// One `ALERT <title>: <body>` line per alert the policy raised.
+/// One `ALERT <rule name>: <title> — <body>` line per alert the policy raised (`ALERT <title>: <body>` for
+/// what Doorwatch says about itself).
 async fn print_alerts(mut alerts: tokio::sync::mpsc::UnboundedReceiver<Alert>) {
     while let Some(alert) = alerts.recv().await {
-        println!("ALERT {}: {}", visible(&alert.title), visible(&alert.body));
+        println!("ALERT {}", visible(&alert.line()));
         let _ = std::io::stdout().flush();
     }
 }

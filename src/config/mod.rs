@@ -8,6 +8,7 @@ pub mod env;
 pub mod keyring;
 pub mod paths;
 pub(crate) mod private_file;
+mod rules_file;
 pub mod secrets;
 pub mod settings;
 

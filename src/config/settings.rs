@@ -46,6 +46,9 @@ pub struct Settings {
     pub alerts: AlertSettings,
     pub tunnel: TunnelSettings,
     pub kisi: KisiSettings,
+    /// The user's alert rules (`[[rule]]`), tried in order before the built-in ones.
+    #[serde(rename = "rule")]
+    pub rules: Vec<crate::alert::rules::Rule>,
 }
 
 /// How Kisi reaches this computer.
@@ -89,6 +92,7 @@ impl Default for Settings {
             alerts: AlertSettings::default(),
             tunnel: TunnelSettings::default(),
             kisi: KisiSettings::default(),
+            rules: Vec::new(),
         }
     }
 }
@@ -151,7 +155,7 @@ impl Settings {
         if self.kisi.health_check_minutes == 0 || self.kisi.health_check_minutes > 24 * 60 {
             return Err("kisi.health_check_minutes: use 1 to 1440 minutes".to_owned());
         }
-        Ok(())
+        crate::alert::rules::validate(&self.rules)
     }
 
     /// Writes the file with a comment above every setting, readable by its owner only, replacing the
@@ -162,6 +166,12 @@ impl Settings {
     }
 
     fn to_commented_toml(&self) -> String {
+        let mut text = self.commented_tables();
+        text.push_str(&super::rules_file::commented(&self.rules));
+        text
+    }
+
+    fn commented_tables(&self) -> String {
         let v = |value: toml::Value| value.to_string();
         let s = |text: &str| v(toml::Value::String(text.to_owned()));
         let b = |flag: bool| v(toml::Value::Boolean(flag));

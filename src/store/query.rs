@@ -65,6 +65,8 @@ pub struct KindCounts {
     #[ts(type = "number")]
     pub forced_open: i64,
     #[ts(type = "number")]
+    pub door_closed: i64,
+    #[ts(type = "number")]
     pub login: i64,
     #[ts(type = "number")]
     pub other: i64,
@@ -77,6 +79,7 @@ impl KindCounts {
             + self.door_opened
             + self.held_open
             + self.forced_open
+            + self.door_closed
             + self.login
             + self.other
     }
@@ -88,6 +91,7 @@ impl KindCounts {
             EventKind::DoorOpened => &mut self.door_opened,
             EventKind::HeldOpen => &mut self.held_open,
             EventKind::ForcedOpen => &mut self.forced_open,
+            EventKind::DoorClosed => &mut self.door_closed,
             EventKind::Login => &mut self.login,
             EventKind::Other => &mut self.other,
         }

@@ -81,6 +81,32 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE events ADD COLUMN claimed_created_at INTEGER;
     "#,
+    // v4: a door closing is a kind of its own (it ends a door incident); door incidents (held or forced
+    // open, until closed or acknowledged) and the events that belong to each.
+    r#"
+    UPDATE events SET kind = 'door_closed'
+        WHERE type IN ('lock.closed', 'wireless_lock.closed', 'controller_input.closed');
+    CREATE TABLE incidents (
+        id              INTEGER PRIMARY KEY,
+        door            TEXT    NOT NULL,  -- the event's object_name ('' when it had none)
+        kind            TEXT    NOT NULL,  -- 'held_open' | 'forced_open' (the event that opened it)
+        opened_at       INTEGER NOT NULL,  -- the opening event's time, Unix ms
+        opened_by       TEXT    NOT NULL,  -- that event's uuid
+        ended_at        INTEGER,           -- Unix ms; NULL while open
+        ended_by        TEXT,              -- 'closed' | 'acknowledged'
+        ended_event     TEXT,              -- the closing event's uuid, when closed by one
+        reminders       INTEGER NOT NULL DEFAULT 0,  -- repeat notifications sent
+        last_reminder   INTEGER,                     -- Unix ms of the latest notification
+        trusted         INTEGER NOT NULL   -- 1 when opened by a signed or backfilled event
+    );
+    CREATE INDEX incidents_open ON incidents (door) WHERE ended_at IS NULL;
+    CREATE INDEX incidents_by_time ON incidents (opened_at, id);
+    CREATE TABLE incident_events (
+        incident_id INTEGER NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+        event_uuid  TEXT    NOT NULL,
+        PRIMARY KEY (incident_id, event_uuid)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

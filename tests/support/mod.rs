@@ -3,6 +3,7 @@
 //! [`oneshot`], the ingest router and its refusal checks for the router tests.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod delivery;
 pub mod oneshot;
 
@@ -121,5 +122,18 @@ impl RunningServer {
     pub async fn stop(self) {
         let _ = self.stop.send(());
         self.task.await.unwrap();
+    }
+}
+
+/// A webhook delivery of `body` as the store hands it to the alert policy: stored at `at_ms`, signed.
+pub fn stored_event(body: serde_json::Value, at_ms: i64) -> doorwatch::store::StoredEvent {
+    doorwatch::store::StoredEvent {
+        id: 1,
+        received_at: at_ms,
+        verified: true,
+        claimed_created_at: None,
+        source: doorwatch::event::Source::Webhook,
+        duplicates: 0,
+        event: doorwatch::event::Event::from_json(&serde_json::to_vec(&body).unwrap()).unwrap(),
     }
 }

@@ -10,6 +10,7 @@ export const KIND_ICON: Record<EventKind, string> = {
   door_opened: '↗',
   held_open: '◔',
   forced_open: '⚠',
+  door_closed: '↙',
   login: '+',
   other: '•',
 };

@@ -9,6 +9,7 @@ export const KIND_LABEL: Record<EventKind, string> = {
   door_opened: "Opened",
   held_open: "Held open",
   forced_open: "Forced open",
+  door_closed: "Closed",
   login: "New login",
   other: "Event",
 };

@@ -25,6 +25,7 @@ export function settings(over: Partial<Settings> = {}): Settings {
     },
     tunnel: { domain: '', public_url: '', accept_unsigned: false },
     kisi: { integration_id: null, health_check_minutes: 10 },
+    rule: [],
     ...over,
   } as Settings;
 }
