@@ -100,6 +100,26 @@ async fn a_new_tunnel_url_is_followed_and_a_tunnel_back_from_an_outage_catches_u
 }
 
 /// Upkeep for integration `id` at the fake, with no tunnel of its own and no backfill at start.
+#[tokio::test]
+async fn the_office_time_zone_is_read_from_kisi_places_and_kept_with_the_events() {
+    let fake = FakeKisi::start(API_KEY).await;
+    fake.add_place("London satellite", Some("Europe/London"), 1);
+    fake.add_place("Berlin HQ", Some("Europe/Berlin"), 3);
+    fake.add_place("Storage", None, 9);
+    let config = Config::new();
+    let receiver = receiver(config.dir.path(), None).await;
+    let (_tunnel_tx, tunnel_rx) = tokio::sync::watch::channel(TunnelStatus::Off);
+    let (online, _notices) = Online::with_tunnel_status(online_config(&fake, 1), receiver.store().clone(), tunnel_rx);
+    let mut status = online.status();
+    wait_until(&mut status, |s| s.place_zone.as_deref() == Some("Europe/Berlin")).await;
+    online.stop().await;
+    // Kept for the CLI and the next start, which may be offline.
+    let kept = receiver.store().reader().unwrap().meta(doorwatch::alert::zone::META_KEY).unwrap();
+    assert_eq!(kept.as_deref(), Some("Europe/Berlin"));
+    assert_eq!(fake.requests().iter().filter(|(m, p)| m == "GET" && p.starts_with("/places")).count(), 1);
+    receiver.stop().await;
+}
+
 fn online_config(fake: &FakeKisi, id: i64) -> OnlineConfig {
     OnlineConfig {
         tunnel: None,

@@ -24,6 +24,10 @@ pub struct Alert {
     pub rule: Option<String>,
     /// A critical rule's alert: it broke through quiet hours, a pause or a mute.
     pub critical: bool,
+    /// The open door incident it is about, for "Acknowledge".
+    pub incident: Option<i64>,
+    /// The stretch of time it sums up (Unix ms, from and until), for "Open": the timeline filtered to it.
+    pub period: Option<(i64, i64)>,
 }
 
 impl Alert {
@@ -40,6 +44,8 @@ impl Alert {
             urgent,
             rule: None,
             critical: false,
+            incident: None,
+            period: None,
         }
     }
 

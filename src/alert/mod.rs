@@ -13,9 +13,11 @@
 pub mod builtin;
 mod decision;
 mod flood;
+pub mod incident;
 mod policy_text;
 pub mod rules;
 mod settings;
+pub mod summary;
 pub mod text;
 pub mod zone;
 
@@ -207,16 +209,8 @@ impl AlertPolicy {
             0
         };
         let critical = rule.action == RuleAction::Critical;
-        if !critical {
-            if self.paused_until(utc).is_some() {
-                return Decision::Silent(Silence::Paused);
-            }
-            if door.as_deref().is_some_and(|d| self.muted.get(d).is_some_and(|until| *until > utc)) {
-                return Decision::Silent(Silence::DoorMuted);
-            }
-            if self.in_quiet_hours(&now) {
-                return Decision::Silent(Silence::QuietHours);
-            }
+        if let Some(why) = self.holding_back(door.as_deref(), &now).filter(|_| !critical) {
+            return Decision::Silent(why);
         }
         let at = DateTime::<Utc>::from_timestamp_millis(stored.time())
             .map(|t| t.with_timezone(&now.timezone()).format("%H:%M").to_string())
@@ -231,6 +225,19 @@ impl AlertPolicy {
             flood::Gate::Summary => Decision::Notify(flood::summary()),
             flood::Gate::Hold => Decision::Silent(Silence::UnverifiedFlood),
         }
+    }
+
+    /// Why an alert about `door` would not be shown at `now` (a pause, a muted door, quiet hours),
+    /// or `None` when it would be. Critical rules ignore this; an incident's repeats respect it.
+    pub fn holding_back<Tz: TimeZone>(&self, door: Option<&str>, now: &DateTime<Tz>) -> Option<Silence> {
+        let utc = now.with_timezone(&Utc);
+        if self.paused_until(utc).is_some() {
+            return Some(Silence::Paused);
+        }
+        if door.is_some_and(|d| self.muted.get(d).is_some_and(|until| *until > utc)) {
+            return Some(Silence::DoorMuted);
+        }
+        self.in_quiet_hours(now).then_some(Silence::QuietHours)
     }
 
     /// Remembers `uuid`; false if it was already remembered.

@@ -38,6 +38,8 @@ impl Said<'_> {
             urgent: critical || matches!(e.kind, EventKind::UnlockFailed | EventKind::ForcedOpen),
             rule: Some(self.rule.name.clone()),
             critical,
+            incident: None,
+            period: None,
         };
         if self.burst >= threshold {
             alert.key = format!("burst:{door_name}");

@@ -39,6 +39,14 @@ pub struct AlertSettings {
     #[serde(with = "clock_time")]
     #[ts(type = "string | null")]
     pub open_until: Option<NaiveTime>,
+    /// While a door incident is open (held or forced open), its notification repeats every this many
+    /// minutes until the door closes or someone acknowledges it. 0 = notify once.
+    pub incident_repeat_minutes: u32,
+    /// On workdays, the morning summary of the night comes at the first moment after this local time
+    /// that the computer is awake. Empty = no summary.
+    #[serde(with = "clock_time")]
+    #[ts(type = "string | null")]
+    pub summary_at: Option<NaiveTime>,
 }
 
 impl Default for AlertSettings {
@@ -56,6 +64,8 @@ impl Default for AlertSettings {
             silence_minutes: 180,
             open_from: NaiveTime::from_hms_opt(8, 0, 0),
             open_until: NaiveTime::from_hms_opt(18, 0, 0),
+            incident_repeat_minutes: 5,
+            summary_at: NaiveTime::from_hms_opt(7, 30, 0),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! and kept with the events), else this computer's. Rules' days and hours, quiet hours and the morning
 //! summary are all in this zone, with its DST changes.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, LocalResult, TimeZone, Utc};
 
 use super::{AlertPolicy, Decision};
 use crate::store::StoredEvent;
@@ -48,11 +48,27 @@ impl Zone {
         }
     }
 
-    /// `f` applied to `now` in this zone (for what needs the local calendar, like the morning summary).
-    pub fn with_local<R>(&self, now: DateTime<Utc>, f: impl FnOnce(chrono::NaiveDateTime) -> R) -> R {
+    /// The moment a local date and time names here (the earlier one when a DST change repeats it;
+    /// the hour after, when it skips it), in Unix ms.
+    pub fn to_utc(&self, local: chrono::NaiveDateTime) -> i64 {
+        fn resolve<Tz: TimeZone>(tz: &Tz, local: chrono::NaiveDateTime) -> i64 {
+            match tz.from_local_datetime(&local) {
+                LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.timestamp_millis(),
+                LocalResult::None => resolve(tz, local + chrono::Duration::hours(1)),
+            }
+        }
         match self {
-            Zone::Named(tz) => f(now.with_timezone(tz).naive_local()),
-            Zone::Computer => f(now.with_timezone(&chrono::Local).naive_local()),
+            Zone::Named(tz) => resolve(tz, local),
+            Zone::Computer => resolve(&chrono::Local, local),
+        }
+    }
+
+    /// `now` as the local time here, with the offset in force at that moment (enough for the time
+    /// of day, the date and what is written in an alert; not for arithmetic across a DST change).
+    pub fn local(&self, now: DateTime<Utc>) -> DateTime<FixedOffset> {
+        match self {
+            Zone::Named(tz) => now.with_timezone(tz).fixed_offset(),
+            Zone::Computer => now.with_timezone(&chrono::Local).fixed_offset(),
         }
     }
 }

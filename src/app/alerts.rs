@@ -11,6 +11,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 use super::{lock, Doorwatch, Notice, OnlineStatus};
 use crate::alert::{Alert, Decision};
+use crate::event::EventKind;
 use crate::store::StoredEvent;
 
 /// How often the doors' silence is checked.
@@ -30,9 +31,35 @@ pub(super) async fn consider_new_events(doorwatch: Doorwatch, mut feed: broadcas
         let decision = zone.decide(&mut lock(&doorwatch.inner.policy), &event, Utc::now());
         match decision {
             Decision::Notify(alert) => {
-                let _ = doorwatch.inner.alerts.send(alert);
+                let _ = doorwatch.inner.alerts.send(with_incident(&doorwatch, alert, &event));
             }
             Decision::Silent(why) => tracing::debug!(uuid = %event.event.uuid, ?why, "no alert"),
+        }
+    }
+}
+
+/// A held- or forced-open alert belongs to its door incident: it takes the incident's key (its
+/// repeats replace it on screen) and its Acknowledge. A second such event of the same incident
+/// updates the notification already shown.
+fn with_incident(doorwatch: &Doorwatch, alert: Alert, event: &StoredEvent) -> Alert {
+    if !matches!(event.event.kind, EventKind::HeldOpen | EventKind::ForcedOpen) {
+        return alert;
+    }
+    let uuid = &event.event.uuid;
+    let incident = |r: &crate::store::Reader| match r.incident_of_event(uuid)? {
+        Some(id) => r.incident(id),
+        None => Ok(None),
+    };
+    match doorwatch.read(incident) {
+        Ok(Some(incident)) => {
+            let mut alert = crate::alert::incident::opened(alert, incident.id);
+            alert.replaces = incident.opened_by != *uuid;
+            alert
+        }
+        Ok(None) => alert,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the door incident; alerting without it");
+            alert
         }
     }
 }
@@ -47,14 +74,20 @@ pub(super) async fn follow_online(
     // Held for as long as this runs; a restart after a panic takes it up again.
     let mut notices = notices.lock().await;
     let running = &doorwatch.inner.running;
-    running.send_modify(|r| r.online = Some(status.borrow_and_update().clone()));
+    let mirror = |now: OnlineStatus| {
+        if let Some(name) = &now.place_zone {
+            *lock(&doorwatch.inner.zone) = crate::alert::zone::Zone::from_name(Some(name));
+        }
+        running.send_modify(|r| r.online = Some(now));
+    };
+    mirror(status.borrow_and_update().clone());
     loop {
         tokio::select! {
             changed = status.changed() => {
                 if changed.is_err() {
                     return;
                 }
-                running.send_modify(|r| r.online = Some(status.borrow_and_update().clone()));
+                mirror(status.borrow_and_update().clone());
             }
             notice = notices.recv() => {
                 let Some(notice) = notice else { return };

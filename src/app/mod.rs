@@ -4,11 +4,15 @@
 //! stored events (the store's feed), [`Alert`]s to show, [`Notice`]s to log or print, and a `watch` of
 //! the whole [`Running`] state.
 
+mod alert_views;
 mod alerts;
+mod controls;
+mod incidents;
 mod keyring_retry;
 pub mod kisi_setup;
 pub mod online;
 pub mod status;
+mod summary;
 pub mod supervise;
 mod upkeep;
 mod views;
@@ -16,7 +20,6 @@ mod views;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, watch};
 
@@ -26,6 +29,7 @@ use crate::config::secrets::Secrets;
 use crate::config::{Config, Flags, Settings};
 use crate::receive::{Receiver, ReceiverConfig};
 use crate::store::{Reader, Store, StoreError, StoredEvent, Synchronous};
+pub use alert_views::{BuiltinLine, IncidentsView, RuleLine, RulesView};
 pub use online::{KisiStatus, Notice, Online, OnlineConfig, OnlineStatus};
 use supervise::{supervised, Report};
 pub use views::{attention, SendTestError, SettingsView, StatusView};
@@ -41,6 +45,8 @@ pub struct Running {
     pub alerts_paused_until: Option<i64>,
     /// The last task that stopped unexpectedly and was restarted, and why (see [`supervise`]).
     pub task_failure: Option<String>,
+    /// Door incidents open now (held or forced open, not yet closed or acknowledged).
+    pub open_incidents: u32,
 }
 
 /// Why the settings file could not be used, and the setting at fault when the message names one.
@@ -98,6 +104,8 @@ struct Inner {
     alerts: mpsc::UnboundedSender<Alert>,
     notices: mpsc::UnboundedSender<Notice>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Wakes the incident reminders when a person changed an incident.
+    incidents_changed: tokio::sync::Notify,
 }
 
 /// The place's zone as the store remembers it from the last look at Kisi's places.
@@ -152,8 +160,13 @@ impl Doorwatch {
         };
         let (alerts_tx, alerts) = mpsc::unbounded_channel();
         let (notices_tx, notices) = mpsc::unbounded_channel();
-        let (running, _) =
-            watch::channel(Running { receiver_error, online: None, alerts_paused_until: None, task_failure: None });
+        let (running, _) = watch::channel(Running {
+            receiver_error,
+            online: None,
+            alerts_paused_until: None,
+            task_failure: None,
+            open_incidents: 0,
+        });
         let policy = AlertPolicy::with_rules(config.settings.alerts.clone(), config.settings.rules.clone());
         let zone = receiver.as_ref().map(|r| r.store().clone()).map_or(Zone::Computer, |store| remembered_zone(&store));
         let doorwatch = Doorwatch {
@@ -173,6 +186,7 @@ impl Doorwatch {
                 alerts: alerts_tx,
                 notices: notices_tx,
                 tasks: Mutex::new(Vec::new()),
+                incidents_changed: tokio::sync::Notify::new(),
             }),
         };
         let events = doorwatch.events();
@@ -191,6 +205,12 @@ impl Doorwatch {
             }
             let d = doorwatch.clone();
             tasks.push(supervised("the silence check", report.clone(), move || alerts::watch_silence(d.clone())));
+            let (d, feed_store) = (doorwatch.clone(), store.clone());
+            tasks.push(supervised("the incident reminders", report.clone(), move || {
+                incidents::remind(d.clone(), feed_store.subscribe())
+            }));
+            let d = doorwatch.clone();
+            tasks.push(supervised("the morning summary", report.clone(), move || summary::morning(d.clone())));
             if unreadable.is_some() {
                 let d = doorwatch.clone();
                 tasks.push(supervised("the keyring retry", report, move || keyring_retry::until_readable(d.clone())));
@@ -259,39 +279,6 @@ impl Doorwatch {
             *slot = Some(Reader::open(&lock(&self.inner.config).db)?);
         }
         f(slot.as_ref().expect("opened above"))
-    }
-
-    /// Pauses alerts until `until`, or resumes them with `None`.
-    pub fn pause_alerts(&self, until: Option<DateTime<Utc>>) {
-        {
-            let mut policy = lock(&self.inner.policy);
-            match until {
-                Some(t) => policy.pause_until(t),
-                None => policy.resume(),
-            }
-        }
-        self.inner.running.send_modify(|r| r.alerts_paused_until = until.map(|t| t.timestamp_millis()));
-    }
-
-    /// When alerts are paused, until when.
-    pub fn alerts_paused_until(&self) -> Option<DateTime<Utc>> {
-        lock(&self.inner.policy).paused_until(Utc::now())
-    }
-
-    /// The office's local time zone, as the rules use it.
-    pub fn zone(&self) -> Zone {
-        *lock(&self.inner.zone)
-    }
-
-    /// What the alert policy decided about a recent event, in words ("Refused unlocks: alert",
-    /// "silent: …"); `None` for events decided before this start.
-    pub fn explanation(&self, uuid: &str) -> Option<String> {
-        lock(&self.inner.policy).explanation(uuid).map(str::to_owned)
-    }
-
-    /// "Mute this door for 1 hour".
-    pub fn mute_door_for_an_hour(&self, door: &str) {
-        lock(&self.inner.policy).mute_door(door, Utc::now() + chrono::Duration::hours(1));
     }
 
     /// Saves new settings and applies what changed while running: the alert policy at once; the

@@ -37,6 +37,9 @@ pub struct OnlineStatus {
     pub kisi: KisiStatus,
     /// Set while a backfill runs.
     pub catching_up: Option<CatchingUp>,
+    /// The office's time zone, from the Kisi place with the most locks (`None` until read, or when no
+    /// place has one).
+    pub place_zone: Option<String>,
 }
 
 /// A backfill's progress, with the sentence every face shows for it.
@@ -170,6 +173,7 @@ impl Online {
             public_url: config.manual_public_url.clone(),
             kisi: kisi_status,
             catching_up: None,
+            place_zone: None,
         };
         let (status_tx, status) = watch::channel(initial);
         let (notices_tx, notices) = mpsc::unbounded_channel();
@@ -182,6 +186,7 @@ impl Online {
             notices: notices_tx,
             following: tokio::sync::Mutex::new(()),
         });
+        let zone_store = store.clone();
         let (s, backfill, retry_after) = (Arc::clone(&shared), config.backfill.clone(), config.backfill_retry_after);
         let mut tasks = vec![supervised("the backfill", report.clone(), move || {
             upkeep::backfills(Arc::clone(&s), store.clone(), backfill.clone(), retry_after)
@@ -193,6 +198,10 @@ impl Online {
             }));
             let s = Arc::clone(&shared);
             tasks.push(supervised("the wake watch", report.clone(), move || upkeep::wake_watch(Arc::clone(&s))));
+            let s = Arc::clone(&shared);
+            tasks.push(supervised("the place's time zone", report.clone(), move || {
+                upkeep::place_zone(Arc::clone(&s), zone_store.clone())
+            }));
             if config.backfill_on_start {
                 shared.catch_up.notify_one();
             }

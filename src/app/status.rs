@@ -4,7 +4,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Serialize;
 
-use crate::store::{KindCounts, Reader, RejectionCount, StoreError};
+use crate::store::{Incident, KindCounts, Reader, RejectionCount, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Status {
@@ -19,6 +19,8 @@ pub struct Status {
     pub rejections: Vec<RejectionCount>,
     #[ts(type = "number")]
     pub events_total: i64,
+    /// Doors held or forced open now, oldest first: the window shows them above the timeline.
+    pub open_incidents: Vec<Incident>,
 }
 
 impl Status {
@@ -45,6 +47,7 @@ impl Status {
             today: reader.counts_since(midnight)?,
             rejections: reader.rejection_counts()?,
             events_total: reader.count()?,
+            open_incidents: reader.open_incidents()?,
         })
     }
 
@@ -58,6 +61,7 @@ impl Status {
             today: KindCounts::default(),
             rejections: vec![],
             events_total: 0,
+            open_incidents: vec![],
         }
     }
 
@@ -103,6 +107,7 @@ mod tests {
             today: KindCounts::default(),
             rejections: vec![],
             events_total: 0,
+            open_incidents: vec![],
         };
         let now = DateTime::<Utc>::from_timestamp_millis(1_000_000 + 180_000).unwrap();
         assert_eq!(s.summary(now), "No failed unlocks today · receiving · last event 3 min ago");

@@ -13,7 +13,7 @@ use crate::kisi::backfill;
 use crate::kisi::integration::{self, Health};
 use crate::kisi::{Client, KisiError};
 use crate::receive::tunnel::TunnelStatus;
-use crate::store::Store;
+use crate::store::{MetaChange, Store};
 
 /// How often the wall clock is compared with the monotonic clock to notice a sleep.
 const WAKE_CHECK: Duration = Duration::from_secs(15);
@@ -178,6 +178,33 @@ pub(super) async fn health_checks(shared: Arc<Shared>, every: Duration) {
             _ = tokio::time::sleep(every) => {}
             _ = shared.check_health.notified() => {}
         }
+    }
+}
+
+/// Reads the office's time zone from Kisi's places at start and once a day (an hour after a failure),
+/// keeps it with the events (so the CLI and the next start use it offline) and in the status.
+pub(super) async fn place_zone(shared: Arc<Shared>, store: Store) {
+    const DAILY: Duration = Duration::from_secs(24 * 3600);
+    let Some(client) = shared.kisi.clone() else { return };
+    loop {
+        let wait = match client.places().await {
+            Ok(places) => {
+                let zone = crate::kisi::places::office(&places).and_then(|p| p.time_zone.clone());
+                if let Some(zone) = &zone {
+                    let saved = store.change_meta(crate::alert::zone::META_KEY, MetaChange::Set(zone.clone())).await;
+                    if let Err(e) = saved {
+                        tracing::warn!(error = %e, "cannot keep the place's time zone");
+                    }
+                }
+                shared.status.send_if_modified(|s| std::mem::replace(&mut s.place_zone, zone.clone()) != zone);
+                DAILY
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "cannot read Kisi's places for the time zone; trying again in an hour");
+                Duration::from_secs(3600)
+            }
+        };
+        tokio::time::sleep(wait).await;
     }
 }
 

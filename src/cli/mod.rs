@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod kisi_commands;
+mod office_commands;
 mod rules_commands;
 mod serve;
 mod terminal;
@@ -23,6 +24,7 @@ use crate::receive::WEBHOOK_PATH;
 use crate::store::export::{self, Format};
 use crate::store::{EventFilter, Reader, StoredEvent};
 use kisi_commands::{backfill_command, kisi_command, BackfillArgs, KisiCommand};
+use office_commands::{incidents_command, summary_command, IncidentsArgs, SummaryArgs};
 use rules_commands::{rules_command, RulesCommand};
 use when::parse_when;
 
@@ -64,6 +66,10 @@ enum Command {
     /// List the alert rules in words, or test which one an event meets
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// List door incidents (doors held or forced open), newest first
+    Incidents(IncidentsArgs),
+    /// Print the morning summary: the night since closing time, or since --since
+    Summary(SummaryArgs),
 }
 
 #[derive(Args, Debug)]
@@ -189,6 +195,8 @@ pub fn main() -> ExitCode {
             Command::Backfill(args) => runtime().and_then(|rt| rt.block_on(backfill_command(&config, args))),
             Command::Kisi(command) => runtime().and_then(|rt| rt.block_on(kisi_command(&config, command))),
             Command::Rules(command) => rules_command(&config, command),
+            Command::Incidents(args) => incidents_command(&config, args),
+            Command::Summary(args) => summary_command(&config, args),
         }
     });
     match result {

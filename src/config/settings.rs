@@ -139,6 +139,9 @@ impl Settings {
         if a.silence_minutes > 24 * 60 {
             return Err("alerts.silence_minutes: use 0 (off) to 1440 minutes".to_owned());
         }
+        if a.incident_repeat_minutes > 24 * 60 {
+            return Err("alerts.incident_repeat_minutes: use 0 (notify once) to 1440 minutes".to_owned());
+        }
         if let (Some(from), Some(until)) = (a.open_from, a.open_until) {
             if from >= until {
                 return Err("alerts.open_from must be before alerts.open_until".to_owned());
@@ -223,6 +226,15 @@ silence_minutes = {silence}
 open_from = {open_from}
 open_until = {open_until}
 
+# A door held or forced open is an incident: its notification repeats every this many minutes, saying
+# how long it has been open, until the door closes or you press Acknowledge. 0 notifies once. Default: 5.
+incident_repeat_minutes = {repeat}
+
+# On workdays (Monday to Friday), one notification sums up the night since closing time (open_until):
+# refused unlocks by door, after-hours entries, incidents. It comes at the first moment after this local
+# time that the computer is awake. Default: "07:30"; "" turns it off.
+summary_at = {summary_at}
+
 [tunnel]
 # Your ngrok account's fixed domain (free accounts get one at dashboard.ngrok.com → Domains), so the
 # webhook URL stays the same across restarts. Default: "" (a new random URL each start).
@@ -260,6 +272,8 @@ health_check_minutes = {health}
             silence = a.silence_minutes,
             open_from = s(&time(a.open_from)),
             open_until = s(&time(a.open_until)),
+            repeat = a.incident_repeat_minutes,
+            summary_at = s(&time(a.summary_at)),
             domain = s(&self.tunnel.domain),
             public_url = s(&self.tunnel.public_url),
             accept_unsigned = b(self.tunnel.accept_unsigned),

@@ -9,6 +9,7 @@
 
 pub mod backfill;
 pub mod integration;
+pub mod places;
 pub mod sample;
 mod wire;
 
@@ -21,7 +22,7 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use wire::{error_message, percent_encode};
-pub use wire::{rfc3339, EventSet, EventSetStatus, Integration, IntegrationFields};
+pub use wire::{rfc3339, EventSet, EventSetStatus, Integration, IntegrationFields, Place};
 
 pub const DEFAULT_BASE: &str = "https://api.kisi.io";
 

@@ -109,3 +109,15 @@ pub(super) fn percent_encode(text: &str) -> String {
     }
     out
 }
+
+/// A place, as far as Doorwatch reads it (API.md §8).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Place {
+    pub id: i64,
+    pub name: String,
+    /// An IANA zone name, e.g. `Europe/Berlin`; null when the place has none set.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    #[serde(default)]
+    pub locks_count: i64,
+}

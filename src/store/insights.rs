@@ -86,3 +86,26 @@ impl Reader {
         })
     }
 }
+
+impl Reader {
+    /// Refused unlocks per door in `[since, until)` (Unix ms), the most first.
+    pub fn refused_by_door(&self, since: i64, until: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT coalesce(object_name, ''), count(*) FROM events
+             WHERE kind = 'unlock_failed' AND created_at >= ?1 AND created_at < ?2
+             GROUP BY 1 ORDER BY 2 DESC, 1",
+        )?;
+        let rows = stmt.query_map(params![since, until], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The times (Unix ms) of the successful unlocks in `[since, until)`.
+    pub fn unlock_times(&self, since: i64, until: i64) -> Result<Vec<i64>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT created_at FROM events WHERE created_at >= ?1 AND created_at < ?2 AND kind = 'unlock_ok'
+             ORDER BY created_at",
+        )?;
+        let rows = stmt.query_map(params![since, until], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}

@@ -8,6 +8,7 @@
 mod checkpoint;
 pub mod export;
 mod filter;
+pub mod incidents;
 mod insights;
 mod query;
 mod rejection;
@@ -25,6 +26,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::event::{format_time, Event, Source};
 pub use filter::EventFilter;
+pub use incidents::{Incident, IncidentEnd};
 pub use insights::{DayCount, FailureCell, Insights};
 pub use query::{Cursor, KindCounts, Page, Reader, RejectionCount, RejectionRecord};
 pub use rejection::{RejectReason, Rejection};

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+use super::incidents::{self, IncidentChange};
 use super::{Delivery, Ingested, MetaChange, Rejection, StoreError, StoredEvent};
 use crate::event::Source;
 
@@ -31,6 +32,11 @@ pub(super) enum Job {
         change: MetaChange,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
+    /// A person's change to a door incident (acknowledge, a reminder shown).
+    Incident {
+        change: IncidentChange,
+        reply: oneshot::Sender<Result<bool, StoreError>>,
+    },
     /// Deletes up to `limit` of the oldest events created before `before` (retention).
     Prune {
         before: i64,
@@ -43,6 +49,7 @@ pub(super) enum Job {
 enum Outcome {
     Event(Ingested),
     Pruned(usize),
+    Changed(bool),
     Done,
 }
 
@@ -88,6 +95,9 @@ fn commit(conn: &mut Connection, batch: &mut Vec<Job>, feed: &broadcast::Sender<
                     (Job::Prune { reply, .. }, Outcome::Pruned(n)) => {
                         let _ = reply.send(Ok(n));
                     }
+                    (Job::Incident { reply, .. }, Outcome::Changed(changed)) => {
+                        let _ = reply.send(Ok(changed));
+                    }
                     _ => {}
                 }
             }
@@ -104,6 +114,9 @@ fn commit(conn: &mut Connection, batch: &mut Vec<Job>, feed: &broadcast::Sender<
                         let _ = reply.send(Err(failed()));
                     }
                     Job::Prune { reply, .. } => {
+                        let _ = reply.send(Err(failed()));
+                    }
+                    Job::Incident { reply, .. } => {
                         let _ = reply.send(Err(failed()));
                     }
                     Job::Reject(_) => {}
@@ -174,7 +187,7 @@ fn write(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<Vec<Outcome>>
                     outcomes.push(Outcome::Event(if duplicates == 0 {
                         let mut event = e.clone();
                         event.created_at = Some(created_at);
-                        Ingested::Stored(Arc::new(StoredEvent {
+                        let stored = StoredEvent {
                             id,
                             received_at: delivery.received_at,
                             verified: delivery.verified,
@@ -182,7 +195,9 @@ fn write(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<Vec<Outcome>>
                             duplicates: 0,
                             claimed_created_at: claimed,
                             event,
-                        }))
+                        };
+                        incidents::follow(&tx, &stored)?;
+                        Ingested::Stored(Arc::new(stored))
                     } else {
                         Ingested::Duplicate { id, uuid: e.uuid.clone(), duplicates }
                     }));
@@ -218,7 +233,14 @@ fn write(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<Vec<Outcome>>
                            (SELECT id FROM events WHERE created_at < ?1 ORDER BY created_at, id LIMIT ?2)",
                         params![before, *limit as i64],
                     )?;
+                    if n < *limit {
+                        // The events are gone up to `before`: so are the incidents that ended by then.
+                        incidents::prune(&tx, *before)?;
+                    }
                     outcomes.push(Outcome::Pruned(n));
+                }
+                Job::Incident { change, .. } => {
+                    outcomes.push(Outcome::Changed(incidents::change(&tx, *change)?));
                 }
                 Job::Reject(r) => {
                     reject.execute(params![r.at, r.reason.as_str(), r.size as i64, r.detail])?;

@@ -1,4 +1,4 @@
-//! An offline fake of Kisi's REST API (integrations, event sets, webhook delivery), built from the condensed
+//! An offline fake of Kisi's REST API (integrations, event sets, places, webhook delivery), built from the condensed
 //! reference in /work/shared/kisi/API.md: its status codes and body shapes, and, where it says "NS" (not
 //! stated), the choices marked in comments here.
 //!
@@ -11,6 +11,7 @@ mod errors;
 mod event_sets;
 mod helpers;
 mod integrations;
+mod places;
 mod server;
 
 use std::collections::VecDeque;
@@ -81,6 +82,8 @@ struct State {
     /// When the admitted requests of the last second arrived (the sliding window).
     recent: VecDeque<Instant>,
     last_event_set_post: Option<Instant>,
+    /// `GET /places`: none unless a test adds some.
+    places: Vec<Value>,
 }
 
 impl FakeKisi {
@@ -107,6 +110,13 @@ impl FakeKisi {
     /// Adds events (API.md §2 objects, see [`event`]) to the organization's history.
     pub fn add_events(&self, events: impl IntoIterator<Item = Value>) {
         self.state().events.extend(events);
+    }
+
+    /// Adds a place (API.md §8) with this time zone (an IANA name, or none) and number of locks.
+    pub fn add_place(&self, name: &str, time_zone: Option<&str>, locks_count: i64) {
+        let mut state = self.state();
+        let id = PLACE_ID + state.places.len() as i64;
+        state.places.push(places::place(id, name, time_zone, locks_count));
     }
 
     /// Integrations as stored, including the write-only signature_key.

@@ -89,6 +89,7 @@ async fn serve_request(shared: Arc<Mutex<State>>, request: hyper::Request<Incomi
         (_, ["integrations", id]) => one_integration(&mut state, &method, id, &body),
         ("POST", ["event_sets"]) => create_event_set(&mut state, &body),
         ("GET", ["event_sets", id]) => fetch_event_set(&mut state, id, &query),
+        ("GET", ["places"]) => super::places::list_places(&state, &query),
         ("GET", ["events", "types"]) => Json(EVENT_TYPES.split_whitespace().collect::<Vec<_>>()).into_response(),
         _ => not_found(),
     })
