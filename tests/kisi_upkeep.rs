@@ -101,6 +101,30 @@ async fn a_new_tunnel_url_is_followed_and_a_tunnel_back_from_an_outage_catches_u
 
 /// Upkeep for integration `id` at the fake, with no tunnel of its own and no backfill at start.
 #[tokio::test]
+async fn a_webhook_set_up_by_an_older_doorwatch_is_asked_for_the_events_it_lacks() {
+    let fake = FakeKisi::start(API_KEY).await;
+    // As an older Doorwatch (or a person in the dashboard) left it: no lock.closed, so no incident would end.
+    let id = fake.insert_integration(&integration::integration_name(), "https://door.example/webhooks/kisi", true);
+    let config = Config::new();
+    let receiver = receiver(config.dir.path(), None).await;
+    let (_tunnel_tx, tunnel_rx) = tokio::sync::watch::channel(TunnelStatus::Off);
+    let (online, _notices) = Online::with_tunnel_status(online_config(&fake, id), receiver.store().clone(), tunnel_rx);
+    let mut status = online.status();
+    wait_until(&mut status, |s| matches!(&s.kisi, KisiStatus::Checked { health: Health::Enabled { .. }, .. })).await;
+    let asked = || fake.integrations()[0].enabled_events.clone();
+    for _ in 0..100 {
+        if asked().iter().any(|e| e == "lock.closed") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let asked = asked();
+    assert!(integration::EVENT_TYPES.iter().all(|t| asked.iter().any(|a| a == t)), "{asked:?}");
+    online.stop().await;
+    receiver.stop().await;
+}
+
+#[tokio::test]
 async fn the_office_time_zone_is_read_from_kisi_places_and_kept_with_the_events() {
     let fake = FakeKisi::start(API_KEY).await;
     fake.add_place("London satellite", Some("Europe/London"), 1);

@@ -150,7 +150,16 @@ pub(super) async fn health_checks(shared: Arc<Shared>, every: Duration) {
     let mut was_healthy = true;
     loop {
         if let (Some(client), Some(id)) = (&shared.kisi, shared.integration()) {
-            let kisi = match integration::health(client, id).await {
+            let checked = integration::check(client, id).await;
+            if let Ok((Health::Enabled { .. }, missing)) = &checked {
+                if !missing.is_empty() {
+                    match integration::add_events(client, id, missing).await {
+                        Ok(()) => tracing::info!(?missing, "the Kisi webhook now sends these events too"),
+                        Err(e) => tracing::warn!(error = %e, "cannot ask Kisi for the events the webhook lacks"),
+                    }
+                }
+            }
+            let kisi = match checked.map(|(health, _)| health) {
                 Ok(Health::Enabled { url }) if pointed_elsewhere(&shared, url.as_deref()).is_some() => {
                     // Kisi calls an old address (the tunnel's changed and following it failed): fix it.
                     let webhook = pointed_elsewhere(&shared, url.as_deref()).unwrap_or_default();

@@ -182,7 +182,28 @@ impl Health {
 }
 
 pub async fn health(client: &Client, id: i64) -> Result<Health, KisiError> {
-    Ok(Health::of(client.integration(id).await?.as_ref()))
+    Ok(check(client, id).await?.0)
+}
+
+/// The integration's health, and the event types Doorwatch needs that it does not ask Kisi for (one
+/// set up by an older Doorwatch, before closes ended door incidents). Kisi's answer without a list of
+/// events says nothing is missing.
+pub async fn check(client: &Client, id: i64) -> Result<(Health, Vec<&'static str>), KisiError> {
+    let integration = client.integration(id).await?;
+    let missing = match integration.as_ref().and_then(|i| i.enabled_events.as_ref()) {
+        Some(asked) => EVENT_TYPES.iter().copied().filter(|t| !asked.iter().any(|a| a == t)).collect(),
+        None => Vec::new(),
+    };
+    Ok((Health::of(integration.as_ref()), missing))
+}
+
+/// Asks Kisi for `missing` event types too, keeping the ones the integration already has.
+pub async fn add_events(client: &Client, id: i64, missing: &[&str]) -> Result<(), KisiError> {
+    let current = client.integration(id).await?.and_then(|i| i.enabled_events).unwrap_or_default();
+    let mut events: Vec<&str> = current.iter().map(String::as_str).collect();
+    events.extend(missing.iter().filter(|m| !current.iter().any(|c| c == *m)));
+    let fields = IntegrationFields { enabled_events: Some(&events), ..IntegrationFields::default() };
+    client.update_integration(id, &fields).await
 }
 
 /// Switches the integration back on (which also clears Kisi's "disabled due to error").
