@@ -21,6 +21,10 @@ fn main() {
         "export_csv",
         "insights",
         "test_notification",
+        "describe_rules",
+        "explain_event",
+        "incidents",
+        "acknowledge_incident",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),

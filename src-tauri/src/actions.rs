@@ -27,7 +27,15 @@ async fn carry_out(app: AppHandle, actions: Arc<tokio::sync::Mutex<mpsc::Unbound
         match action {
             Action::Open { event: None } => windows::show_main(&app),
             Action::Open { event: Some(uuid) } => windows::show_main_with(&app, Some(Show::Event(uuid))),
+            Action::OpenPeriod { since, until } => windows::show_main_with(&app, Some(Show::Period { since, until })),
             Action::MuteDoor { door } => app.state::<AppState>().doorwatch.mute_door_for_an_hour(&door),
+            Action::Acknowledge { incident } => {
+                match app.state::<AppState>().doorwatch.acknowledge_incident(incident).await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::info!(incident, "already closed or acknowledged"),
+                    Err(e) => tracing::warn!(error = %e, incident, "cannot acknowledge the door incident"),
+                }
+            }
         }
     }
 }

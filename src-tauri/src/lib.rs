@@ -4,6 +4,7 @@
 //! of the core's channels to the shell's parts; what they do lives in their modules.
 
 mod actions;
+mod alert_commands;
 mod bindings;
 mod commands;
 mod error;
@@ -59,6 +60,10 @@ pub fn run() {
             commands::export_csv,
             commands::insights,
             commands::test_notification,
+            alert_commands::describe_rules,
+            alert_commands::explain_event,
+            alert_commands::incidents,
+            alert_commands::acknowledge_incident,
         ])
         .on_window_event(windows::on_event)
         .setup(move |app| {

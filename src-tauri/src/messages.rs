@@ -24,6 +24,10 @@ pub struct LiveView {
 pub enum Action {
     /// "Open": the timeline, at this event when there is one.
     Open { event: Option<String> },
+    /// "Open" on a summary: the timeline of that stretch of time (Unix ms, from and until).
+    OpenPeriod { since: i64, until: i64 },
+    /// "Acknowledge" on a door incident: someone is on it, stop repeating.
+    Acknowledge { incident: i64 },
     /// "Mute this door for 1 hour".
     MuteDoor { door: String },
 }

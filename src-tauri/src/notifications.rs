@@ -1,16 +1,16 @@
-//! Desktop notifications through notify-rust (D-Bus on Linux) for the alerts the core decides on. A
-//! burst's summary replaces its earlier notification instead of stacking; the buttons ("Open", "Mute
-//! this door for 1 hour") come back as an [`Action`] on a channel. Without a notification daemon, the
-//! failure is logged and the app carries on.
+//! Desktop notifications through notify-rust (D-Bus on Linux) for the alerts the core decides on. An
+//! alert that updates another (a burst's summary, a door incident's repeat) replaces it on screen
+//! instead of stacking; the buttons ("Open", "Acknowledge" on a door incident, "Mute this door for 1
+//! hour") come back as an [`Action`] on a channel. Without a notification daemon, the failure is
+//! logged and the app carries on.
 //!
 //! Each notification waits for its buttons on a thread of its own; at most [`MAX_WAITING`] wait at
 //! once, so a flood cannot pile up threads (beyond that, a notification is shown without buttons to
-//! listen for). The platform differences — freedesktop's hints, ids and markup; Windows' and macOS'
-//! plain text — are the `platform` functions at the end.
+//! listen for). The platform differences — freedesktop's hints, in-place updates and markup; Windows'
+//! and macOS' plain text — are the `platform` modules at the end.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use doorwatch::alert::Alert;
 use doorwatch::app::supervise::supervised;
@@ -20,9 +20,6 @@ use tokio::sync::mpsc;
 
 use crate::messages::Action;
 use crate::state::AppState;
-
-/// Notification ids by alert key, so a summary can replace what it summarises.
-static SHOWN: Mutex<Option<HashMap<String, u32>>> = Mutex::new(None);
 
 /// How many notifications may wait for their buttons at once, each on a thread.
 pub const MAX_WAITING: usize = 16;
@@ -70,75 +67,159 @@ async fn show_each(app: AppHandle, alerts: Arc<tokio::sync::Mutex<mpsc::Unbounde
 }
 
 pub fn show(alert: Alert, actions: mpsc::UnboundedSender<Action>) {
-    // Showing and waiting for an action both block on D-Bus: a thread of their own.
-    let spawned = std::thread::Builder::new().name("doorwatch-notification".into()).spawn(move || {
-        let mut n = notify_rust::Notification::new();
-        n.appname("Doorwatch")
-            .summary(&alert.title)
-            .body(&platform::body_text(&alert.body))
-            .icon(if alert.urgent { "dialog-warning" } else { "dialog-information" })
-            // "default" is a click on the notification; daemons that draw buttons show it as "Open".
-            .action("default", "Open");
-        if alert.door.is_some() {
-            n.action("mute", "Mute this door for 1 hour");
-        }
-        platform::decorate(&mut n);
-        let previous =
-            SHOWN.lock().unwrap_or_else(|p| p.into_inner()).as_ref().and_then(|m| m.get(&alert.key).copied());
-        if let (true, Some(id)) = (alert.replaces, previous) {
-            n.id(id);
-        }
-        match n.show() {
-            Ok(handle) => {
-                SHOWN
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .get_or_insert_with(HashMap::new)
-                    .extend(platform::id(&handle).map(|id| (alert.key.clone(), id)));
-                tracing::info!(title = %alert.title, "notification shown");
-                if alert.replaces && previous.is_some() {
-                    return; // the first notification's thread already waits for its actions
-                }
-                let Some(_waiting) = Waiting::take() else {
-                    tracing::warn!(
-                        "{MAX_WAITING} notifications already wait for a click; not listening to this one's buttons"
-                    );
-                    return;
-                };
-                let key = alert.key.clone();
-                handle.wait_for_action(|action| {
-                    let asked = match action {
-                        "default" => Some(Action::Open { event: alert.event.clone() }),
-                        "mute" => alert.door.clone().map(|door| Action::MuteDoor { door }),
-                        _ => None,
-                    };
-                    if let Some(asked) = asked {
-                        let _ = actions.send(asked);
-                    }
-                });
-                // Closed or acted on: the next alert with this key is shown afresh, with a thread of its
-                // own waiting for its buttons.
-                if let Some(shown) = SHOWN.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
-                    shown.remove(&key);
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "could not show a notification (is a notification daemon running?)"),
-        }
-    });
-    if let Err(e) = spawned {
+    platform::show(alert, actions);
+}
+
+/// The notification for `alert`: its words, its icon and its buttons.
+fn notification(alert: &Alert) -> notify_rust::Notification {
+    let mut n = notify_rust::Notification::new();
+    n.appname("Doorwatch")
+        .summary(&alert.title)
+        .body(&platform::body_text(&alert.body))
+        .icon(if alert.urgent { "dialog-warning" } else { "dialog-information" })
+        // "default" is a click on the notification; daemons that draw buttons show it as "Open".
+        .action("default", "Open");
+    if alert.incident.is_some() {
+        n.action("acknowledge", "Acknowledge");
+    }
+    if alert.door.is_some() {
+        n.action("mute", "Mute this door for 1 hour");
+    }
+    platform::decorate(&mut n);
+    n
+}
+
+/// What a button of `alert`'s notification asks for.
+fn asked(alert: &Alert, action: &str) -> Option<Action> {
+    tracing::info!(action, key = %alert.key, "notification answered");
+    match action {
+        "default" => Some(match alert.period {
+            Some((since, until)) => Action::OpenPeriod { since, until },
+            None => Action::Open { event: alert.event.clone() },
+        }),
+        "acknowledge" => alert.incident.map(|incident| Action::Acknowledge { incident }),
+        "mute" => alert.door.clone().map(|door| Action::MuteDoor { door }),
+        _ => None,
+    }
+}
+
+/// Starts a thread for `work`, saying so when it cannot.
+fn on_a_thread(work: impl FnOnce() + Send + 'static) {
+    if let Err(e) = std::thread::Builder::new().name("doorwatch-notification".into()).spawn(work) {
         tracing::warn!(error = %e, "could not start the notification thread");
     }
 }
 
-/// Freedesktop servers (Linux, BSD): a category hint, ids to replace a notification by, markup bodies.
+/// Freedesktop servers (Linux, BSD): a category hint, markup bodies, and updates in place. A server
+/// sends a notification's button presses to the D-Bus connection that last showed it, so the thread
+/// that showed a notification also shows its updates, on its own connection, and hears its buttons.
 #[cfg(all(unix, not(target_os = "macos")))]
 mod platform {
-    pub fn decorate(n: &mut notify_rust::Notification) {
-        n.hint(notify_rust::Hint::Category("device".into()));
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use doorwatch::alert::Alert;
+    use notify_rust::NotificationResponse;
+    use tokio::sync::mpsc;
+
+    use super::{asked, notification, on_a_thread, Waiting, MAX_WAITING};
+    use crate::messages::Action;
+
+    /// The thread that shows each alert key's notification, by its channel for updates.
+    static SHOWING: Mutex<Option<HashMap<String, mpsc::UnboundedSender<Alert>>>> = Mutex::new(None);
+
+    fn showing() -> std::sync::MutexGuard<'static, Option<HashMap<String, mpsc::UnboundedSender<Alert>>>> {
+        SHOWING.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn id(handle: &notify_rust::NotificationHandle) -> Option<u32> {
-        Some(handle.id())
+    pub fn show(alert: Alert, actions: mpsc::UnboundedSender<Action>) {
+        let alert = {
+            let mut map = showing();
+            let map = map.get_or_insert_with(HashMap::new);
+            if !alert.replaces {
+                map.remove(&alert.key);
+            }
+            let key = alert.key.clone();
+            match map.get(&key) {
+                Some(updates) => match updates.send(alert) {
+                    Ok(()) => return, // its thread updates the notification on screen
+                    Err(mpsc::error::SendError(alert)) => alert,
+                },
+                None => alert,
+            }
+        };
+        let Some(waiting) = Waiting::take() else {
+            tracing::warn!("{MAX_WAITING} notifications already wait for a click; not listening to this one's buttons");
+            on_a_thread(move || {
+                if let Err(e) = notification(&alert).show() {
+                    tracing::warn!(error = %e, "could not show a notification (is a notification daemon running?)");
+                }
+            });
+            return;
+        };
+        let (updates, mut pending) = mpsc::unbounded_channel();
+        showing().get_or_insert_with(HashMap::new).insert(alert.key.clone(), updates.clone());
+        on_a_thread(move || {
+            let _waiting = waiting;
+            let key = alert.key.clone();
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            match runtime {
+                Ok(runtime) => runtime.block_on(follow(alert, &mut pending, &actions)),
+                Err(e) => tracing::warn!(error = %e, "could not wait for a notification's buttons"),
+            }
+            // Closed or acted on: the next alert with this key is shown afresh.
+            if let Some(map) = showing().as_mut() {
+                if map.get(&key).is_some_and(|mine| mine.same_channel(&updates)) {
+                    map.remove(&key);
+                }
+            }
+        });
+    }
+
+    /// Shows `alert`, then updates it in place with what arrives on `pending`, until a button is
+    /// pressed or the notification is closed.
+    async fn follow(
+        mut alert: Alert,
+        pending: &mut mpsc::UnboundedReceiver<Alert>,
+        actions: &mpsc::UnboundedSender<Action>,
+    ) {
+        let mut handle = match notification(&alert).show_async().await {
+            Ok(handle) => handle,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not show a notification (is a notification daemon running?)");
+                return;
+            }
+        };
+        tracing::info!(title = %alert.title, "notification shown");
+        loop {
+            let mut answer = None;
+            tokio::select! {
+                _ = handle.wait_for_action_async(|response| answer = Some(response.clone())) => {
+                    let action = match answer {
+                        Some(NotificationResponse::Default) => "default".to_owned(),
+                        Some(NotificationResponse::Action(action)) => action,
+                        _ => return, // closed
+                    };
+                    if let Some(asked) = asked(&alert, &action) {
+                        let _ = actions.send(asked);
+                    }
+                    return;
+                }
+                next = pending.recv() => {
+                    let Some(next) = next else { return };
+                    alert = next;
+                    *handle = notification(&alert);
+                    match handle.update() {
+                        Ok(()) => tracing::info!(title = %alert.title, "notification shown"),
+                        Err(e) => tracing::warn!(error = %e, "could not update a notification"),
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn decorate(n: &mut notify_rust::Notification) {
+        n.hint(notify_rust::Hint::Category("device".into()));
     }
 
     pub fn body_text(body: &str) -> std::borrow::Cow<'_, str> {
@@ -146,15 +227,37 @@ mod platform {
     }
 }
 
-/// Windows toasts and macOS notifications: no hints, no ids to replace by (a summary shows anew), and
+/// Windows toasts and macOS notifications: no hints, no updates in place (a summary shows anew), and
 /// the body is plain text, shown as given.
 #[cfg(not(all(unix, not(target_os = "macos"))))]
 mod platform {
-    pub fn decorate(_n: &mut notify_rust::Notification) {}
+    use doorwatch::alert::Alert;
+    use tokio::sync::mpsc;
 
-    pub fn id<H>(_handle: &H) -> Option<u32> {
-        None
+    use super::{asked, notification, on_a_thread, Waiting, MAX_WAITING};
+    use crate::messages::Action;
+
+    pub fn show(alert: Alert, actions: mpsc::UnboundedSender<Action>) {
+        on_a_thread(move || match notification(&alert).show() {
+            Ok(handle) => {
+                tracing::info!(title = %alert.title, "notification shown");
+                let Some(_waiting) = Waiting::take() else {
+                    tracing::warn!(
+                        "{MAX_WAITING} notifications already wait for a click; not listening to this one's buttons"
+                    );
+                    return;
+                };
+                handle.wait_for_action(|action| {
+                    if let Some(asked) = asked(&alert, action) {
+                        let _ = actions.send(asked);
+                    }
+                });
+            }
+            Err(e) => tracing::warn!(error = %e, "could not show a notification"),
+        });
     }
+
+    pub fn decorate(_n: &mut notify_rust::Notification) {}
 
     pub fn body_text(body: &str) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Borrowed(body)
@@ -174,5 +277,15 @@ mod tests {
         let again = Waiting::take();
         assert!(again.is_some(), "a closed notification gives its place back");
         assert!(Waiting::take().is_none());
+    }
+
+    #[test]
+    fn a_summary_opens_its_period_and_an_incident_is_acknowledged() {
+        let mut alert = Alert::about_doorwatch("summary", "Since Fri 18:00", "a quiet night".into(), false);
+        alert.period = Some((1, 2));
+        assert_eq!(asked(&alert, "default"), Some(Action::OpenPeriod { since: 1, until: 2 }));
+        assert_eq!(asked(&alert, "acknowledge"), None, "no incident, no Acknowledge");
+        alert.incident = Some(7);
+        assert_eq!(asked(&alert, "acknowledge"), Some(Action::Acknowledge { incident: 7 }));
     }
 }

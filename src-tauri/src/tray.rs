@@ -1,5 +1,5 @@
 //! The tray icon and its menu. Menu ids are an enum; the icon shows the state (normal, attention when
-//! failed unlocks went unseen, trouble when the receiver or the tunnel is down or Kisi switched the
+//! failed unlocks went unseen or a door incident is open, trouble when the receiver or the tunnel is down or Kisi switched the
 //! webhook off), and the first, disabled menu line says the state in words (Linux tray hosts show no
 //! tooltips, so it is in the menu as well). It follows the running Doorwatch, the stored events and
 //! the unseen count by itself: nothing else refreshes it.
@@ -240,18 +240,25 @@ fn refresh(app: &AppHandle) {
     let Some(items) = app.try_state::<TrayItems>() else { return };
     let state = app.state::<AppState>();
     let unseen = *state.unseen.borrow();
+    let open_incidents = state.doorwatch.running().borrow().open_incidents;
     let (summary, trouble, paused) = match state.doorwatch.status_view() {
         Ok(s) => (s.summary, s.trouble, s.alerts_paused_until.is_some()),
         Err(e) => (format!("Database trouble: {e}"), true, false),
     };
     let look = if trouble {
         Look::Trouble
-    } else if unseen > 0 {
+    } else if unseen > 0 || open_incidents > 0 {
         Look::Attention
     } else {
         Look::Normal
     };
     let paused_text = if paused { " · alerts paused" } else { "" };
+    let incidents_text = match open_incidents {
+        0 => String::new(),
+        1 => " · a door is held open".to_owned(),
+        n => format!(" · {n} doors held open"),
+    };
+    let summary = format!("{summary}{incidents_text}");
     let _ = items.status.set_text(format!("{summary}{paused_text}"));
     let _ = items.resume.set_enabled(paused);
     if let Some(url) = state.doorwatch.webhook_url() {

@@ -22,6 +22,11 @@ const DEFAULT: Geometry = Geometry { x: f64::NAN, y: f64::NAN, width: 1040.0, he
 pub enum Show {
     Settings,
     Event(String),
+    /// The timeline of a stretch of time (Unix ms), e.g. the night a morning summary sums up.
+    Period {
+        since: i64,
+        until: i64,
+    },
 }
 
 pub fn show_main(app: &AppHandle) {
@@ -38,6 +43,7 @@ pub fn show_main_with(app: &AppHandle, show: Option<Show>) {
         let _ = match show {
             Some(Show::Settings) => tauri::Emitter::emit(app, "open-settings", ()),
             Some(Show::Event(uuid)) => tauri::Emitter::emit(app, "show-event", uuid),
+            Some(Show::Period { since, until }) => tauri::Emitter::emit(app, "show-period", [since, until]),
             None => Ok(()),
         };
     } else {
@@ -57,6 +63,7 @@ pub fn show_main_with(app: &AppHandle, show: Option<Show>) {
                     })
                     .collect::<String>()
             ),
+            Some(Show::Period { since, until }) => format!("index.html#period={since}-{until}"),
             None => "index.html".to_owned(),
         };
         let mut builder = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App(page.into()))

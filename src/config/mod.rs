@@ -61,7 +61,15 @@ impl ConfigError {
     /// The setting a bad value is in (`alerts.burst_window_secs`), when the error names one: the app opens
     /// Settings on it.
     pub fn setting(&self) -> Option<String> {
-        let ConfigError::Invalid { reason, .. } = self else { return None };
+        // A rule's problem names the rule (`rule "Night": hours: …`): Settings shows it on the rules.
+        let (ConfigError::Invalid { reason, .. } | ConfigError::Settings(SettingsError::Invalid { reason, .. })) = self
+        else {
+            return None;
+        };
+        if reason.lines().any(|l| l.starts_with("rule \"")) {
+            return Some("rule".to_owned());
+        }
+        let ConfigError::Invalid { .. } = self else { return None };
         let (name, _) = reason.split_once(": ")?;
         let is_name = !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '.');
         is_name.then(|| name.to_owned())

@@ -141,3 +141,13 @@ fn a_file_that_does_not_parse_names_no_setting_to_open() {
     let env = Environment::from_pairs([(env::CONFIG_DIR, dir.path().to_str().unwrap())]);
     assert_eq!(Config::load(&Flags::default(), env).unwrap_err().setting(), None);
 }
+
+#[test]
+fn a_bad_rule_names_the_rules_as_the_setting_to_open() {
+    let dir = tempfile::tempdir().unwrap();
+    settings_file(dir.path(), "[[rule]]\nname = \"Night\"\nhours = \"25:00-08:00\"\n");
+    let env = Environment::from_pairs([(env::CONFIG_DIR, dir.path().to_str().unwrap())]);
+    let error = Config::load(&Flags::default(), env).unwrap_err();
+    assert!(error.to_string().contains("rule \"Night\": hours:"), "{error}");
+    assert_eq!(error.setting().as_deref(), Some("rule"));
+}

@@ -1,35 +1,11 @@
 // @vitest-environment jsdom
 // The window's components against a fake host: what the person sees for what the host answers.
 import { afterEach, describe, expect, it } from 'vitest';
-import { flushSync, mount, unmount } from 'svelte';
-import App from './App.svelte';
 import { FakeHost, event } from './test/fakeHost';
+import { close, open, rows, settle } from './test/mount';
 import { DAY_HEIGHT, ROW_HEIGHT } from './virtual';
 
-let app: ReturnType<typeof mount> | null = null;
-
-async function open(host: FakeHost) {
-  const target = document.createElement('div');
-  document.body.replaceChildren(target);
-  app = mount(App, { target, props: { host } });
-  await settle();
-  return target;
-}
-
-/** Lets the host's promises resolve and Svelte render. */
-async function settle() {
-  for (let i = 0; i < 5; i++) {
-    await new Promise((r) => setTimeout(r, 0));
-    flushSync();
-  }
-}
-
-const rows = (root: HTMLElement) => [...root.querySelectorAll<HTMLElement>('[data-testid=timeline-row]')];
-
-afterEach(() => {
-  if (app) unmount(app);
-  app = null;
-});
+afterEach(close);
 
 describe('the timeline', () => {
   it('shows the stored events newest first, refusals marked in words and with the reason', async () => {

@@ -1,6 +1,6 @@
 // The window's logic without a window: merging live events, day groups, ages, the filter summary.
 import { describe, expect, it } from 'vitest';
-import { continues, dayLabel, filterSummary, merge, plural } from './format';
+import { continues, dayLabel, filterSummary, merge, plural, requestFromHash } from './format';
 import type { StoredEvent } from './types';
 
 function ev(uuid: string, created_at: string, id = 1): StoredEvent {
@@ -79,4 +79,20 @@ describe('summaries', () => {
     ).toEqual(['failed unlocks', 'door “Back door”', 'from 2026-11-01', 'matching “ada”']);
   });
 
+});
+
+describe('requestFromHash', () => {
+  it('reads what a window was opened for, and nothing from a stranger address', () => {
+    expect(requestFromHash('#settings')).toEqual({ settings: true });
+    expect(requestFromHash('#event=abc%20d')).toEqual({ event: 'abc d' });
+    expect(requestFromHash('#period=1793622690000-1793651490000')).toEqual({ period: [1793622690000, 1793651490000] });
+    expect(requestFromHash('#period=1-x')).toBeNull();
+    expect(requestFromHash('')).toBeNull();
+  });
+
+  it('names a period in the filter summary', () => {
+    const parts = filterSummary({ quick: 'all', door: '', person: '', eventType: '', fromDate: '', toDate: '', search: '', period: [0, 3_600_000] });
+    expect(parts).toHaveLength(1);
+    expect(parts[0]).toMatch(/^from .+ to .+$/);
+  });
 });

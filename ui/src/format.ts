@@ -1,6 +1,7 @@
 // Presentation helpers with no Tauri and no DOM, so they are easy to test. The words the core owns
 // (kind labels, event types, "3 min ago", "Catching up…") come from it, never from here.
-import type { EventKind, StoredEvent } from './types';
+import type { EventKind, Incident, StoredEvent } from './types';
+import type { WindowRequest } from './host';
 export { KIND_LABEL, EVENT_TYPES, TUNNEL_PROBLEM } from './bindings/words';
 
 // Symbols every desktop font has (no colour emoji needed); the word beside each carries the meaning.
@@ -120,6 +121,36 @@ export function merge(current: StoredEvent[], incoming: StoredEvent[]): StoredEv
 }
 
 /** The filters in words, for the summary line above the timeline; empty when everything is shown. */
+/** How long, as people say it: "45 s", "14 min", "2 h 5 min", "3 d 4 h" (the core's notifications say
+ * it the same way). */
+export function duration(ms: number): string {
+  const minutes = Math.floor(Math.max(0, ms) / 60_000);
+  if (minutes === 0) return `${Math.floor(Math.max(0, ms) / 1000)} s`;
+  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 1440) return minutes % 60 === 0 ? `${minutes / 60} h` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  return `${Math.floor(minutes / 1440)} d ${Math.floor((minutes % 1440) / 60)} h`;
+}
+
+/** "held open" or "forced open". */
+export function incidentWhat(i: Incident): string {
+  return i.kind === 'forced_open' ? 'forced open' : 'held open';
+}
+
+/** The request a window's address carries (`#settings`, `#event=…`, `#period=FROM-UNTIL`), if any. */
+export function requestFromHash(hash: string): WindowRequest | null {
+  if (hash === '#settings') return { settings: true };
+  if (hash.startsWith('#event=')) return { event: decodeURIComponent(hash.slice('#event='.length)) };
+  const period = /^#period=(\d+)-(\d+)$/.exec(hash);
+  return period ? { period: [Number(period[1]), Number(period[2])] } : null;
+}
+
+const SHORT = new Intl.DateTimeFormat(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' });
+
+/** "from Fri 18:00 to Mon 07:30": a stretch of time a morning summary sums up. */
+export function periodLabel([since, until]: [number, number]): string {
+  return `from ${SHORT.format(new Date(since))} to ${SHORT.format(new Date(until))}`;
+}
+
 export function filterSummary(f: {
   quick: 'all' | 'failed' | 'today';
   door: string;
@@ -128,8 +159,10 @@ export function filterSummary(f: {
   fromDate: string;
   toDate: string;
   search: string;
+  period?: [number, number] | null;
 }): string[] {
   return [
+    f.period ? periodLabel(f.period) : '',
     f.quick === 'failed' ? 'failed unlocks' : f.quick === 'today' ? 'today' : '',
     f.door.trim() && `door “${f.door.trim()}”`,
     f.person.trim() && `person “${f.person.trim()}”`,

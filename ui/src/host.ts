@@ -2,7 +2,13 @@
 // plain browser against a fake host in tests.
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
-import type { EventFilter, FeedMessage, Insights, Page, Settings, SettingsView, SetupOutcome, Status } from './types';
+import type {
+  AlertSettings, EventFilter, FeedMessage, IncidentsView, Insights, Page, Rule, RulesView, Settings, SettingsView, SetupOutcome, Status,
+} from './types';
+
+/** What the shell asks the window to show: Settings, one event (a notification's Open), or a stretch
+ * of time (a morning summary's Open: Unix ms, from and until). */
+export type WindowRequest = { settings: true } | { event: string } | { period: [number, number] };
 
 export interface Host {
   listEvents(filter: EventFilter, after: string | null, limit: number): Promise<Page>;
@@ -33,7 +39,15 @@ export interface Host {
   /** Asks where to save, then writes the events of `filter` as CSV; null when cancelled. */
   exportCsv(filter: EventFilter): Promise<string | null>;
   /** The tray's "Settings…" and a notification's "Open" ask the window to show something. */
-  onRequest(handler: (r: { settings: true } | { event: string }) => void): Promise<void>;
+  onRequest(handler: (r: WindowRequest) => void): Promise<void>;
+  /** The rules as Settings edits them (unsaved), in the core's words, each with its problem if any. */
+  describeRules(rules: Rule[], alerts: AlertSettings): Promise<RulesView>;
+  /** Why an event alerted, or why not, in words; null when the event is unknown. */
+  explainEvent(uuid: string): Promise<string | null>;
+  /** Door incidents: the open ones and the latest of all. */
+  incidents(): Promise<IncidentsView>;
+  /** Stops an open incident's repeats; false when it had ended already. */
+  acknowledgeIncident(id: number): Promise<boolean>;
 }
 
 export const tauriHost: Host = {
@@ -60,8 +74,13 @@ export const tauriHost: Host = {
   catchUp: () => invoke('catch_up'),
   exportCsv: (filter) => invoke('export_csv', { filter }),
   insights: (days) => invoke('insights', { days }),
+  describeRules: (rules, alerts) => invoke('describe_rules', { rules, alerts }),
+  explainEvent: (uuid) => invoke('explain_event', { uuid }),
+  incidents: () => invoke('incidents'),
+  acknowledgeIncident: (id) => invoke('acknowledge_incident', { id }),
   async onRequest(handler) {
     await listen('open-settings', () => handler({ settings: true }));
     await listen<string>('show-event', (e) => handler({ event: e.payload }));
+    await listen<[number, number]>('show-period', (e) => handler({ period: e.payload }));
   },
 };

@@ -17,3 +17,8 @@ export type { TunnelStatus } from './bindings/TunnelStatus';
 export type { KisiStatus } from './bindings/KisiStatus';
 export type { Health } from './bindings/Health';
 export type { Insights } from './bindings/Insights';
+export type { Rule } from './bindings/Rule';
+export type { RulesView } from './bindings/RulesView';
+export type { Incident } from './bindings/Incident';
+export type { IncidentsView } from './bindings/IncidentsView';
+export type { Day } from './bindings/Day';

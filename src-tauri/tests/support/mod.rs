@@ -200,10 +200,12 @@ impl Desktop {
                 .spawn()
                 .unwrap_or_else(|e| panic!("{program}: {e}"))
         };
-        // dunst's context menu asks "dmenu" which action to run; this one always picks "Mute…", so a
-        // test can press a notification's button with `dunstctl context`.
-        let pick = dir.path().join("pick-mute.sh");
-        std::fs::write(&pick, "#!/bin/sh\ngrep -m1 Mute\n").unwrap();
+        // dunst's context menu asks "dmenu" which action to run; this one picks "Mute…" unless a test
+        // chose another button (`Desktop::pick`), so a test can press it with `dunstctl context`.
+        let pick = dir.path().join("pick-action.sh");
+        let choice = dir.path().join("pick");
+        let script = format!("#!/bin/sh\ngrep -m1 \"$(cat '{}' 2>/dev/null || echo Mute)\"\n", choice.display());
+        std::fs::write(&pick, script).unwrap();
         std::fs::set_permissions(&pick, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
         let dunstrc = dir.path().join("dunstrc");
         // Notifications stay on screen until closed, so a test can count what is shown.
@@ -283,6 +285,12 @@ impl Desktop {
     /// Runs `dunstctl` on this desktop's session bus (e.g. `context` to press a notification's button).
     pub fn dunstctl(&self, args: &[&str]) -> std::process::Output {
         Command::new("dunstctl").args(args).envs(self.env.iter().map(|(k, v)| (k, v))).output().unwrap()
+    }
+
+    /// The button `dunstctl context` presses from now on: the first whose words contain `words`.
+    #[allow(dead_code)]
+    pub fn pick(&self, words: &str) {
+        std::fs::write(self.dir.path().join("pick"), words).unwrap();
     }
 
     /// How many notifications dunst has on screen (or waiting for room there).

@@ -40,4 +40,14 @@ silence_minutes: number,
 /**
  * Opening hours, Monday to Friday, local time, for `silence_minutes`.
  */
-open_from: string | null, open_until: string | null, };
+open_from: string | null, open_until: string | null, 
+/**
+ * While a door incident is open (held or forced open), its notification repeats every this many
+ * minutes until the door closes or someone acknowledges it. 0 = notify once.
+ */
+incident_repeat_minutes: number, 
+/**
+ * On workdays, the morning summary of the night comes at the first moment after this local time
+ * that the computer is awake. Empty = no summary.
+ */
+summary_at: string | null, };

@@ -14,4 +14,9 @@ public_url: string | null, kisi: KisiStatus,
 /**
  * Set while a backfill runs.
  */
-catching_up: CatchingUp | null, };
+catching_up: CatchingUp | null, 
+/**
+ * The office's time zone, from the Kisi place with the most locks (`None` until read, or when no
+ * place has one).
+ */
+place_zone: string | null, };

@@ -1,7 +1,9 @@
 // A Host without Tauri: an in-memory store of events with keyset pages, the way the core answers, and a
 // record of what the window asked. The window's components run against it in Vitest (jsdom).
 import type { Host } from '../host';
-import type { EventFilter, FeedMessage, HostError, Settings, SettingsView, Status, StoredEvent } from '../types';
+import type {
+  AlertSettings, EventFilter, FeedMessage, HostError, Incident, Rule, RulesView, Settings, SettingsView, Status, StoredEvent,
+} from '../types';
 
 export function event(n: number, opts: Partial<StoredEvent> = {}): StoredEvent {
   const failed = opts.kind === 'unlock_failed';
@@ -21,7 +23,7 @@ export function settings(over: Partial<Settings> = {}): Settings {
     alerts: {
       failed_unlocks: true, held_open: true, forced_open: true, tamper: true, integration_disabled: true,
       burst_threshold: 3, burst_window_secs: 60, quiet_from: null, quiet_until: null, silence_minutes: 180,
-      open_from: '08:00', open_until: '18:00',
+      open_from: '08:00', open_until: '18:00', incident_repeat_minutes: 5, summary_at: '07:30',
     },
     tunnel: { domain: '', public_url: '', accept_unsigned: false },
     kisi: { integration_id: null, health_check_minutes: 10 },
@@ -83,6 +85,7 @@ export class FakeHost implements Host {
       last_event_at: this.events.length ? Date.parse(this.events[0].created_at) : null,
       last_event_ago: this.events.length ? 'just now' : null,
       today: { unlock_ok: 0, unlock_failed: 0 }, rejections: [], events_total: this.events.length,
+      open_incidents: this.openIncidents.filter((i) => i.ended_at === null),
     } as unknown as Status;
   }
 
@@ -153,4 +156,47 @@ export class FakeHost implements Host {
     return null;
   }
   async onRequest() {}
+
+  /** Door incidents as the store keeps them; acknowledging one ends it, as the core does. */
+  openIncidents: Incident[] = [];
+  async incidents() {
+    this.record('incidents');
+    return { open: this.openIncidents.filter((i) => i.ended_at === null), recent: [...this.openIncidents].reverse() };
+  }
+  async acknowledgeIncident(id: number) {
+    this.record('acknowledgeIncident', id);
+    const found = this.openIncidents.find((i) => i.id === id && i.ended_at === null);
+    if (!found) return false;
+    found.ended_at = new Date().toISOString();
+    found.ended_by = 'acknowledged';
+    return true;
+  }
+
+  /** What the core would say: each rule in a sentence; a rule with no name has a problem. */
+  async describeRules(rules: Rule[], alerts: AlertSettings): Promise<RulesView> {
+    this.record('describeRules', rules, alerts);
+    return {
+      zone: "this computer's time zone",
+      rules: rules.map((r) => ({
+        name: r.name,
+        sentence: r.name.trim() ? `${r.action} when ${r.when.join(' or ') || 'anything'} happens` : '',
+        problem: r.name.trim() ? null : 'rule "": name: give the rule a name',
+      })),
+      builtins: [{ name: 'Refused unlocks', sentence: 'Alert when an unlock is refused', enabled: alerts.failed_unlocks, setting: 'alerts.failed_unlocks' }],
+      problem: null,
+    };
+  }
+
+  explanations: Record<string, string> = {};
+  async explainEvent(uuid: string) {
+    return this.explanations[uuid] ?? null;
+  }
+}
+
+/** An open door incident as the core sends it. */
+export function incident(id: number, door: string, minutesAgo: number, over: Partial<Incident> = {}): Incident {
+  return {
+    id, door, kind: 'held_open', opened_at: new Date(Date.now() - minutesAgo * 60_000).toISOString(), opened_by: `held-${id}`,
+    ended_at: null, ended_by: null, ended_event: null, reminders: 0, last_reminder: null, trusted: true, events: 1, ...over,
+  };
 }
