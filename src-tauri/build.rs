@@ -25,6 +25,7 @@ fn main() {
         "explain_event",
         "incidents",
         "acknowledge_incident",
+        "night_summary",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),

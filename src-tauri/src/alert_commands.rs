@@ -2,7 +2,7 @@
 //! and door incidents (the list, and Acknowledge from the window). One-line adapters over the core.
 
 use doorwatch::alert::AlertSettings;
-use doorwatch::app::{IncidentsView, RulesView};
+use doorwatch::app::{IncidentsView, NightView, RulesView};
 use tauri::State;
 
 use crate::error::CommandResult;
@@ -31,4 +31,10 @@ pub async fn incidents(state: State<'_, AppState>) -> CommandResult<IncidentsVie
 #[tauri::command]
 pub async fn acknowledge_incident(state: State<'_, AppState>, id: i64) -> CommandResult<bool> {
     Ok(state.doorwatch.acknowledge_incident(id).await?)
+}
+
+/// The morning summary's words for the night so far.
+#[tauri::command]
+pub async fn night_summary(state: State<'_, AppState>) -> CommandResult<NightView> {
+    Ok(state.doorwatch.night_view()?)
 }

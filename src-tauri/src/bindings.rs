@@ -21,6 +21,7 @@ pub fn export_typescript(dir: &std::path::Path) -> Result<(), ts_rs::ExportError
     doorwatch::store::Insights::export_all_to(dir)?;
     doorwatch::app::RulesView::export_all_to(dir)?;
     doorwatch::app::IncidentsView::export_all_to(dir)?;
+    doorwatch::app::NightView::export_all_to(dir)?;
     std::fs::write(dir.join("words.ts"), words()).map_err(ts_rs::ExportError::from)?;
     Ok(())
 }

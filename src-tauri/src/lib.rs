@@ -64,6 +64,7 @@ pub fn run() {
             alert_commands::explain_event,
             alert_commands::incidents,
             alert_commands::acknowledge_incident,
+            alert_commands::night_summary,
         ])
         .on_window_event(windows::on_event)
         .setup(move |app| {

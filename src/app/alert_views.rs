@@ -47,6 +47,17 @@ pub struct IncidentsView {
     pub recent: Vec<Incident>,
 }
 
+/// The morning summary as the window shows it: the same words as the notification, and its period.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct NightView {
+    pub title: String,
+    pub line: String,
+    #[ts(type = "number")]
+    pub since: i64,
+    #[ts(type = "number")]
+    pub until: i64,
+}
+
 /// How many incidents the window lists.
 const RECENT_INCIDENTS: usize = 200;
 
@@ -96,6 +107,12 @@ impl Doorwatch {
         let at = DateTime::<Utc>::from_timestamp_millis(stored.time()).unwrap_or_else(Utc::now);
         let decision = self.zone().decide(&mut policy, &stored, at);
         Ok(Some(format!("by today's rules, {}", decision.explain())))
+    }
+
+    /// The night since the last workday's closing time, in the morning summary's words.
+    pub fn night_view(&self) -> Result<NightView, StoreError> {
+        let night = self.night(None)?;
+        Ok(NightView { title: night.title(), line: night.line(), since: night.since, until: night.until })
     }
 
     pub fn incidents_view(&self) -> Result<IncidentsView, StoreError> {

@@ -29,7 +29,7 @@ use crate::config::secrets::Secrets;
 use crate::config::{Config, Flags, Settings};
 use crate::receive::{Receiver, ReceiverConfig};
 use crate::store::{Reader, Store, StoreError, StoredEvent, Synchronous};
-pub use alert_views::{BuiltinLine, IncidentsView, RuleLine, RulesView};
+pub use alert_views::{BuiltinLine, IncidentsView, NightView, RuleLine, RulesView};
 pub use online::{KisiStatus, Notice, Online, OnlineConfig, OnlineStatus};
 use supervise::{supervised, Report};
 pub use views::{attention, SendTestError, SettingsView, StatusView};

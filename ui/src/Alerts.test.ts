@@ -112,6 +112,20 @@ describe('door incidents', () => {
     expect(listed[1]).toContain('14 min');
     expect(listed[1]).toContain('closed');
   });
+
+  it('says the night in the morning summary\'s words, and shows its events on request', async () => {
+    const host = new FakeHost([event(1)]);
+    host.night = { title: 'Since Thu 18:00', line: '7 refused at Back Door', since: 1_000, until: 2_000 };
+    const root = await open(host);
+    root.querySelector<HTMLButtonElement>('[data-testid=open-incidents]')!.click();
+    await settle();
+    const said = root.querySelector('[data-testid=night-summary]')!;
+    expect(said.textContent).toContain('Since Thu 18:00: 7 refused at Back Door.');
+    button(said, 'Show these events').click();
+    await settle();
+    expect(host.called('listEvents').at(-1)!.args[0]).toMatchObject({ since: 1_000, until: 2_000 });
+    expect(root.querySelector('[data-testid=filter-summary]')?.textContent).toMatch(/from .+ to .+/);
+  });
 });
 
 describe('why an event alerted', () => {

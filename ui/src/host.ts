@@ -3,7 +3,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type {
-  AlertSettings, EventFilter, FeedMessage, IncidentsView, Insights, Page, Rule, RulesView, Settings, SettingsView, SetupOutcome, Status,
+  AlertSettings, EventFilter, FeedMessage, IncidentsView, Insights, NightView, Page, Rule, RulesView, Settings, SettingsView, SetupOutcome, Status,
 } from './types';
 
 /** What the shell asks the window to show: Settings, one event (a notification's Open), or a stretch
@@ -48,6 +48,8 @@ export interface Host {
   incidents(): Promise<IncidentsView>;
   /** Stops an open incident's repeats; false when it had ended already. */
   acknowledgeIncident(id: number): Promise<boolean>;
+  /** The morning summary's words for the night so far, and its period. */
+  nightSummary(): Promise<NightView>;
 }
 
 export const tauriHost: Host = {
@@ -78,6 +80,7 @@ export const tauriHost: Host = {
   explainEvent: (uuid) => invoke('explain_event', { uuid }),
   incidents: () => invoke('incidents'),
   acknowledgeIncident: (id) => invoke('acknowledge_incident', { id }),
+  nightSummary: () => invoke('night_summary'),
   async onRequest(handler) {
     await listen('open-settings', () => handler({ settings: true }));
     await listen<string>('show-event', (e) => handler({ event: e.payload }));

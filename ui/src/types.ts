@@ -22,3 +22,4 @@ export type { RulesView } from './bindings/RulesView';
 export type { Incident } from './bindings/Incident';
 export type { IncidentsView } from './bindings/IncidentsView';
 export type { Day } from './bindings/Day';
+export type { NightView } from './bindings/NightView';

@@ -2,7 +2,7 @@
 // record of what the window asked. The window's components run against it in Vitest (jsdom).
 import type { Host } from '../host';
 import type {
-  AlertSettings, EventFilter, FeedMessage, HostError, Incident, Rule, RulesView, Settings, SettingsView, Status, StoredEvent,
+  AlertSettings, EventFilter, FeedMessage, HostError, Incident, NightView, Rule, RulesView, Settings, SettingsView, Status, StoredEvent,
 } from '../types';
 
 export function event(n: number, opts: Partial<StoredEvent> = {}): StoredEvent {
@@ -185,6 +185,12 @@ export class FakeHost implements Host {
       builtins: [{ name: 'Refused unlocks', sentence: 'Alert when an unlock is refused', enabled: alerts.failed_unlocks, setting: 'alerts.failed_unlocks' }],
       problem: null,
     };
+  }
+
+  night: NightView = { title: 'Since Thu 18:00', line: 'a quiet night: no after-hours entries, no refused unlocks, no door left open', since: 0, until: 1 };
+  async nightSummary() {
+    this.record('nightSummary');
+    return this.night;
   }
 
   explanations: Record<string, string> = {};
