@@ -261,3 +261,27 @@ fn a_bad_rule_is_refused_with_a_message_naming_the_rule_and_the_field() {
     let twins = Settings { rules: vec![rule("Twin"), rule("twin")], ..Settings::default() };
     assert_eq!(twins.validate().unwrap_err(), "rule \"twin\": name: two rules have this name; give each its own");
 }
+
+#[test]
+fn each_rule_reads_as_one_sentence() {
+    assert_eq!(
+        server_room_after_hours().describe(),
+        "An unlock, a refused unlock or a door opening at “Server room” on Saturday or Sunday between 18:00 and \
+         08:00 (into the next morning) → notify"
+    );
+    let busy = Rule {
+        when: vec![EventKind::UnlockFailed],
+        doors: vec!["Back door".into()],
+        count: 3,
+        within_minutes: 10,
+        action: RuleAction::Critical,
+        ..rule("Back door busy")
+    };
+    assert_eq!(
+        busy.describe(),
+        "A refused unlock at “Back door”, 3 times at one door within 10 min → notify, even in quiet hours, while \
+         paused or muted"
+    );
+    let cleaner = Rule { people: vec!["Access link: Cleaning crew".into()], action: RuleAction::Silent, ..rule("x") };
+    assert_eq!(cleaner.describe(), "Any event by “Access link: Cleaning crew” → stay silent");
+}

@@ -276,11 +276,7 @@ impl Rule {
                 or_list(&names)
             }
         };
-        let mut sentence = if self.count > 1 {
-            format!("{} {what} at one door within {} min", self.count, self.within_minutes)
-        } else {
-            what
-        };
+        let mut sentence = what;
         if !self.doors.is_empty() {
             sentence.push_str(&format!(" at {}", or_list(&quoted(&self.doors))));
         }
@@ -298,6 +294,9 @@ impl Rule {
                 h.from.format("%H:%M"),
                 h.until.format("%H:%M")
             ));
+        }
+        if self.count > 1 {
+            sentence.push_str(&format!(", {} times at one door within {} min", self.count, self.within_minutes));
         }
         let then = match self.action {
             RuleAction::Alert => "notify",
