@@ -15,10 +15,17 @@ async function openSettings(host: FakeHost) {
   return root;
 }
 
-/** The describe_rules answer is asked for after a short pause (typing does not ask on every key). */
-async function described() {
-  await new Promise((r) => setTimeout(r, 200));
-  await settle();
+/** The describe_rules answer is asked for after a short pause (typing does not ask on every key): waits
+ * until the asking has stopped (on a busy machine the pause can run late). */
+async function described(host: FakeHost) {
+  let asked = -1;
+  for (let waited = 0; waited < 3000; waited += 250) {
+    await new Promise((r) => setTimeout(r, 250));
+    await settle();
+    const now = host.called('describeRules').length;
+    if (now === asked) return;
+    asked = now;
+  }
 }
 
 function type(input: HTMLInputElement, value: string, on: 'input' | 'change' = 'input') {
@@ -30,7 +37,7 @@ describe('the rules editor', () => {
   it('adds a weekend rule from the form and saves it as a [[rule]] of the settings', async () => {
     const host = new FakeHost([event(1)]);
     const root = await openSettings(host);
-    await described();
+    await described(host);
     expect(root.querySelector('[data-testid=builtin-rules]')?.textContent).toContain('Refused unlocks');
     root.querySelector<HTMLButtonElement>('[data-testid=add-rule]')!.click();
     await settle();
@@ -43,7 +50,7 @@ describe('the rules editor', () => {
     const action = root.querySelector<HTMLSelectElement>('[data-testid=rule-action]')!;
     action.value = 'critical';
     action.dispatchEvent(new Event('change', { bubbles: true }));
-    await described();
+    await described(host);
     // The sentence is the core's answer for exactly what the form now holds.
     const asked = host.called('describeRules').at(-1)!.args[0] as { name: string }[];
     expect(asked).toEqual([expect.objectContaining({ name: 'Server room on weekends' })]);
@@ -62,7 +69,7 @@ describe('the rules editor', () => {
     const rule = (name: string) => ({ name, when: [], types: [], doors: [], people: [], days: [], hours: '', count: 1, within_minutes: 0, action: 'silent' as const });
     const host = new FakeHost([event(1)], { rule: [rule('Cleaner'), rule('Night'), rule('')] });
     const root = await openSettings(host);
-    await described();
+    await described(host);
     const names = () => [...root.querySelectorAll('[data-testid=rule] .rule-head b')].map((b) => b.textContent);
     expect(names()).toEqual(['Cleaner', 'Night', '(no name)']);
     expect(root.querySelectorAll('[data-testid=rule-problem]')).toHaveLength(1);
@@ -71,7 +78,7 @@ describe('the rules editor', () => {
     await settle();
     expect(names()).toEqual(['Night', 'Cleaner', '(no name)']);
     root.querySelectorAll<HTMLButtonElement>('[data-testid=rule-delete]')[2].click();
-    await described();
+    await described(host);
     expect(names()).toEqual(['Night', 'Cleaner']);
     expect(root.querySelectorAll('[data-testid=rule-problem]')).toHaveLength(0);
     button(root.querySelector('.settings')!, 'Save').click();
