@@ -1,15 +1,16 @@
 //! The local SQLite store: the source of truth for every event Doorwatch has acknowledged.
 //!
-//! One writer thread owns the only write connection and commits deliveries in groups (see [`writer`]),
-//! a second thread checkpoints the WAL off the commit path ([`checkpoint`]);
-//! reads use their own connections ([`Reader`]). The database file is created owner-only, opened in WAL
-//! mode with `synchronous=FULL` unless the caller relaxes it, and versioned by [`schema`].
+//! One writer thread owns the only write connection and commits deliveries in groups (see [`writer`]), and
+//! door incidents with them ([`incidents`]); a second thread checkpoints the WAL off the commit path
+//! ([`checkpoint`]); reads use their own connections ([`Reader`]). The file is created owner-only, opened
+//! in WAL mode with `synchronous=FULL` unless the caller relaxes it, and versioned by [`schema`].
 
 mod checkpoint;
 pub mod export;
 mod filter;
 pub mod incidents;
 mod insights;
+mod private_file;
 mod query;
 mod rejection;
 pub mod retention;
@@ -221,7 +222,7 @@ const QUEUE_CAPACITY: usize = 8192;
 impl Store {
     /// Opens (creating if needed) the database at `path` and starts its writer thread.
     pub fn open(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
-        create_private_file(path)?;
+        private_file::create(path)?;
         let conn = open_connection(path, OpenFlags::SQLITE_OPEN_READ_WRITE, &options)?;
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let checkpoint_conn = open_connection(path, OpenFlags::SQLITE_OPEN_READ_WRITE, &options)?;
@@ -327,33 +328,6 @@ impl Reader {
         drop(open_connection(path, OpenFlags::SQLITE_OPEN_READ_WRITE, &StoreOptions::default())?);
         Reader::from_connection(open_connection(path, OpenFlags::SQLITE_OPEN_READ_ONLY, &StoreOptions::default())?)
     }
-}
-
-/// Creates the database file (and its folder) readable by its owner only, before SQLite opens it:
-/// a door log says who was where and when. SQLite gives its -wal and -shm files the same mode.
-fn create_private_file(path: &Path) -> Result<(), StoreError> {
-    let fail = |e: std::io::Error| StoreError::Open { path: path.to_owned(), reason: e.to_string() };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.exists() {
-            let mut builder = std::fs::DirBuilder::new();
-            builder.recursive(true);
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-            builder.create(dir).map_err(fail)?;
-        }
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.create(true).append(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options.open(path).map_err(fail)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
-    }
-    drop(file);
-    Ok(())
 }
 
 fn open_connection(path: &Path, flags: OpenFlags, options: &StoreOptions) -> Result<Connection, StoreError> {
