@@ -56,6 +56,7 @@ bench-core: setup-bench
 	$(CARGO) bench --locked -p doorwatch --bench queries
 	$(CARGO) bench --locked -p doorwatch --bench backfill
 	$(CARGO) bench --locked -p doorwatch --bench retention
+	$(CARGO) bench --locked -p doorwatch --bench rules
 
 ## bench-desktop: memory, start-up and live latency of the release app under Xvfb, against a minimal Tauri app
 bench-desktop: setup-test ui

@@ -14,15 +14,16 @@
 
 #[path = "../tests/support/delivery.rs"]
 mod delivery;
+#[path = "support/load.rs"]
+mod load;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Request, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
 use doorwatch::event::{Event, Source};
@@ -30,13 +31,9 @@ use doorwatch::receive::ingest::{router, IngestConfig};
 use doorwatch::receive::server;
 use doorwatch::receive::signature::SigningKey;
 use doorwatch::store::{Store, StoreOptions};
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
+use load::{Round, CONNECTIONS, RATE};
 
 const KEY: &str = "bench-signing-key";
-const CONNECTIONS: usize = 32;
-const RATE: f64 = 1000.0;
-const RATE_SECONDS: f64 = 10.0;
 
 fn main() {
     let closed_n: usize = env_or("DOORWATCH_BENCH_REQUESTS", 20_000);
@@ -138,31 +135,6 @@ enum Variant {
     Doorwatch,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Round {
-    throughput: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    max_ms: f64,
-}
-
-impl Round {
-    /// Each figure's median over the rounds.
-    fn median(rounds: &[Round]) -> Round {
-        let med = |f: fn(&Round) -> f64| {
-            let mut v: Vec<f64> = rounds.iter().map(f).collect();
-            v.sort_by(f64::total_cmp);
-            v[v.len() / 2]
-        };
-        Round {
-            throughput: med(|r| r.throughput),
-            p50_ms: med(|r| r.p50_ms),
-            p99_ms: med(|r| r.p99_ms),
-            max_ms: med(|r| r.max_ms),
-        }
-    }
-}
-
 /// One variant's server, on its own runtime with one worker per core (as `doorwatch serve` has), and
 /// the load generator's runtime with one worker.
 struct Server {
@@ -186,14 +158,10 @@ impl Server {
 
     /// A closed-loop throughput run of `n` deliveries, then the open-loop latency run.
     fn round(&mut self, n: usize) -> Round {
-        let open_n = (RATE * RATE_SECONDS) as usize;
-        let bodies = Arc::new(signed_bodies(self.next_body, n + open_n, self.variant));
-        self.next_body += n + open_n;
-        let throughput = self.client_rt.block_on(closed_loop(self.addr, bodies.clone(), 0, n));
-        let mut sorted = self.client_rt.block_on(open_loop(self.addr, bodies, n));
-        sorted.sort_by(f64::total_cmp);
-        let pct = |p: f64| sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)];
-        Round { throughput, p50_ms: pct(0.50), p99_ms: pct(0.99), max_ms: *sorted.last().unwrap() }
+        let count = n + Round::open_loop_bodies();
+        let bodies = Arc::new(signed_bodies(self.next_body, count, self.variant));
+        self.next_body += count;
+        self.client_rt.block_on(Round::run(self.addr, bodies, n))
     }
 }
 
@@ -274,104 +242,8 @@ async fn naive_handler(
 }
 
 /// Unique, realistic bodies with their signatures, made before the clock starts.
-fn signed_bodies(from: usize, n: usize, variant: Variant) -> Vec<(Bytes, String)> {
-    (from..from + n)
-        .map(|i| {
-            let body = format!(
-                r#"{{"uuid":"bench-{variant:?}-{i:08}","actor_type":"User","actor_id":{},"actor_name":"Person {}","object_type":"Lock","object_id":{},"object_name":"Door {}","organization_id":812,"place_id":3301,"success":{},"type":"lock.unlock","error_code":null,"error_message":null,"created_at":"2026-11-02T09:{:02}:{:02}Z"}}"#,
-                i % 300,
-                i % 300,
-                i % 12,
-                i % 12,
-                i % 20 != 0,
-                (i / 60) % 60,
-                i % 60
-            );
-            let signature = delivery::signature(KEY, body.as_bytes());
-            (Bytes::from(body), signature)
-        })
-        .collect()
-}
-
-type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
-
-async fn connect(addr: SocketAddr) -> Sender {
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.set_nodelay(true).unwrap();
-    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
-    tokio::spawn(conn);
-    sender
-}
-
-async fn send(sender: &mut Sender, addr: SocketAddr, body: &(Bytes, String)) {
-    sender.ready().await.unwrap();
-    let request = Request::post("/webhooks/kisi")
-        .header("host", addr.to_string())
-        .header("content-type", "application/json")
-        .header("x-signature", &body.1)
-        .body(Full::new(body.0.clone()))
-        .unwrap();
-    let response = sender.send_request(request).await.unwrap();
-    let status = response.status();
-    let _ = response.into_body().collect().await;
-    assert_eq!(status, StatusCode::OK, "the benchmark only counts acknowledged deliveries");
-}
-
-/// `CONNECTIONS` connections send bodies `from..from + n` as fast as they are answered.
-async fn closed_loop(addr: SocketAddr, bodies: Arc<Vec<(Bytes, String)>>, from: usize, n: usize) -> f64 {
-    let next = Arc::new(AtomicUsize::new(from));
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..CONNECTIONS {
-        let (next, bodies) = (next.clone(), bodies.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut sender = connect(addr).await;
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= from + n {
-                    return;
-                }
-                send(&mut sender, addr, &bodies[i]).await;
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
-    n as f64 / start.elapsed().as_secs_f64()
-}
-
-/// Offers `RATE` deliveries per second for `RATE_SECONDS`, spread over the connections; returns each
-/// delivery's latency in ms, from when it was due to when its answer arrived.
-async fn open_loop(addr: SocketAddr, bodies: Arc<Vec<(Bytes, String)>>, from: usize) -> Vec<f64> {
-    let total = (RATE * RATE_SECONDS) as usize;
-    let start = Instant::now() + Duration::from_millis(100);
-    let mut tasks = Vec::new();
-    for c in 0..CONNECTIONS {
-        let bodies = bodies.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut sender = connect(addr).await;
-            let mut latencies = Vec::new();
-            let mut previous_done = start;
-            for k in (c..total).step_by(CONNECTIONS) {
-                let due = start + Duration::from_secs_f64(k as f64 / RATE);
-                tokio::time::sleep_until(due.into()).await;
-                // The timer wakes up to a millisecond late; that lateness is the generator's, not the
-                // server's. But when the previous answer came after this one was due, the wait for it
-                // is the server's, and counts.
-                let began = if previous_done > due { due } else { Instant::now() };
-                send(&mut sender, addr, &bodies[from + k]).await;
-                previous_done = Instant::now();
-                latencies.push((previous_done - began).as_secs_f64() * 1000.0);
-            }
-            latencies
-        }));
-    }
-    let mut all = Vec::with_capacity(total);
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    all
+fn signed_bodies(from: usize, n: usize, variant: Variant) -> Vec<load::Signed> {
+    load::signed_bodies(&format!("{variant:?}"), from, n, KEY)
 }
 
 fn env_or(var: &str, default: usize) -> usize {
