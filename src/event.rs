@@ -22,11 +22,14 @@ pub enum EventKind {
     /// The door shut again (`lock.closed` and its wireless-lock and input variants): ends an incident.
     DoorClosed,
     Login,
+    /// Doorwatch's own record of a remote unlock someone asked for here (`doorwatch.remote_unlock`),
+    /// with Kisi's answer: who let whom in, from which computer.
+    RemoteUnlock,
     Other,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 8] = [
+    pub const ALL: [EventKind; 9] = [
         EventKind::UnlockOk,
         EventKind::UnlockFailed,
         EventKind::DoorOpened,
@@ -34,6 +37,7 @@ impl EventKind {
         EventKind::ForcedOpen,
         EventKind::DoorClosed,
         EventKind::Login,
+        EventKind::RemoteUnlock,
         EventKind::Other,
     ];
 
@@ -53,6 +57,7 @@ impl EventKind {
             "lock.forced_open" => EventKind::ForcedOpen,
             "lock.closed" | "wireless_lock.closed" | "controller_input.closed" => EventKind::DoorClosed,
             "login.create" => EventKind::Login,
+            REMOTE_UNLOCK_TYPE => EventKind::RemoteUnlock,
             _ => EventKind::Other,
         }
     }
@@ -67,6 +72,7 @@ impl EventKind {
             EventKind::ForcedOpen => "forced_open",
             EventKind::DoorClosed => "door_closed",
             EventKind::Login => "login",
+            EventKind::RemoteUnlock => "remote_unlock",
             EventKind::Other => "other",
         }
     }
@@ -85,10 +91,14 @@ impl EventKind {
             EventKind::ForcedOpen => "Forced open",
             EventKind::DoorClosed => "Closed",
             EventKind::Login => "New login",
+            EventKind::RemoteUnlock => "Remote unlock",
             EventKind::Other => "Event",
         }
     }
 }
+
+/// The type of Doorwatch's own record of a remote unlock.
+pub const REMOTE_UNLOCK_TYPE: &str = "doorwatch.remote_unlock";
 
 /// Where a stored event came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS, Deserialize)]
@@ -96,6 +106,8 @@ impl EventKind {
 pub enum Source {
     Webhook,
     Backfill,
+    /// Written by Doorwatch itself: the record of a remote unlock asked for on this computer.
+    Doorwatch,
 }
 
 impl Source {
@@ -103,6 +115,7 @@ impl Source {
         match self {
             Source::Webhook => "webhook",
             Source::Backfill => "backfill",
+            Source::Doorwatch => "doorwatch",
         }
     }
 
@@ -110,6 +123,7 @@ impl Source {
         match s {
             "webhook" => Some(Source::Webhook),
             "backfill" => Some(Source::Backfill),
+            "doorwatch" => Some(Source::Doorwatch),
             _ => None,
         }
     }

@@ -10,24 +10,7 @@ mod kisi_env;
 use std::sync::Arc;
 
 use fake_kisi::FakeKisi;
-use kisi_env::{Config, API_KEY};
-
-/// `doorwatch` with its own settings and secrets folder, pointed at the fake Kisi.
-fn cli(config: &Config, kisi_base: &str, args: &[&str]) -> std::process::Output {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_doorwatch"));
-    for var in ["DOORWATCH_LISTEN", "DOORWATCH_SIGNING_KEY", "NGROK_AUTHTOKEN", "NGROK_DOMAIN", "DOORWATCH_LOG"] {
-        cmd.env_remove(var);
-    }
-    cmd.env("DOORWATCH_CONFIG_DIR", config.dir.path())
-        .env("DOORWATCH_SECRETS", "file")
-        .env("DOORWATCH_DB", config.dir.path().join("doorwatch.sqlite3"))
-        .env("KISI_API_KEY", API_KEY)
-        .env("KISI_API_BASE", kisi_base)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap()
-}
+use kisi_env::{cli, Config, API_KEY};
 
 /// Runs the command on a blocking thread, so the fake keeps answering meanwhile.
 async fn cli_in_background(config: &Arc<Config>, fake: &FakeKisi, args: &[&str]) -> std::process::Output {

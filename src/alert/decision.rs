@@ -28,6 +28,9 @@ pub struct Alert {
     pub incident: Option<i64>,
     /// The stretch of time it sums up (Unix ms, from and until), for "Open": the timeline filtered to it.
     pub period: Option<(i64, i64)>,
+    /// The door a refused unlock's "Unlock…" button lets the person in at (remote unlock switched on,
+    /// a Kisi key, an event at a Kisi lock); set by the running Doorwatch, not by the policy.
+    pub unlock: Option<String>,
 }
 
 impl Alert {
@@ -46,6 +49,7 @@ impl Alert {
             critical: false,
             incident: None,
             period: None,
+            unlock: None,
         }
     }
 

@@ -70,6 +70,7 @@ where
         critical: false,
         incident: Some(incident.id),
         period: None,
+        unlock: None,
     }
 }
 

@@ -40,6 +40,7 @@ impl Said<'_> {
             critical,
             incident: None,
             period: None,
+            unlock: None,
         };
         if self.burst >= threshold {
             alert.key = format!("burst:{door_name}");
@@ -90,6 +91,10 @@ pub(crate) fn what_happened(e: &Event, who: &str, at: &str) -> String {
         EventKind::ForcedOpen => format!("{door} forced open at {at}"),
         EventKind::DoorClosed => format!("{door} closed at {at}"),
         EventKind::Login => format!("new login by {who} at {at}"),
+        EventKind::RemoteUnlock if e.success == Some(false) => {
+            format!("{who} asked to unlock {door} remotely at {at}; Kisi did not")
+        }
+        EventKind::RemoteUnlock => format!("{who} unlocked {door} remotely at {at}"),
         EventKind::Other => format!("{} at {door} at {at}", e.event_type),
     }
 }

@@ -323,6 +323,7 @@ fn kind_phrase(kind: EventKind) -> &'static str {
         EventKind::ForcedOpen => "a door forced open",
         EventKind::DoorClosed => "a door closing",
         EventKind::Login => "a new login",
+        EventKind::RemoteUnlock => "a remote unlock from Doorwatch",
         EventKind::Other => "any other event",
     }
 }

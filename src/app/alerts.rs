@@ -31,7 +31,8 @@ pub(super) async fn consider_new_events(doorwatch: Doorwatch, mut feed: broadcas
         let decision = zone.decide(&mut lock(&doorwatch.inner.policy), &event, Utc::now());
         match decision {
             Decision::Notify(alert) => {
-                let _ = doorwatch.inner.alerts.send(with_incident(&doorwatch, alert, &event));
+                let alert = with_incident(&doorwatch, alert, &event);
+                let _ = doorwatch.inner.alerts.send(doorwatch.with_unlock(alert, &event));
             }
             Decision::Silent(why) => tracing::debug!(uuid = %event.event.uuid, ?why, "no alert"),
         }

@@ -1,4 +1,4 @@
-//! The commands that reach Kisi: `doorwatch backfill` and `doorwatch kisi setup|status|enable`, and what
+//! The commands that reach Kisi: `doorwatch backfill` and `doorwatch kisi setup|status|enable|unlock`, and what
 //! `serve` prints about the tunnel and the Kisi upkeep.
 
 use std::io::Write;
@@ -11,6 +11,7 @@ use super::terminal::visible;
 use super::when::parse_when;
 use super::CliResult;
 use crate::app::kisi_setup::{self, SetupError};
+use crate::app::remote_unlock::{self, Operator};
 use crate::app::{Notice, Running};
 use crate::config::{env, Config};
 use crate::kisi;
@@ -42,6 +43,15 @@ pub(super) enum KisiCommand {
     Status,
     /// Switch the webhook back on after Kisi disabled it
     Enable,
+    /// Unlock a door now, remotely (asks first; recorded in the timeline with Kisi's answer)
+    Unlock {
+        /// The door: its Kisi lock id, or its exact name (any case)
+        #[arg(value_name = "LOCK-ID|DOOR NAME")]
+        door: String,
+        /// Do not ask: the command line already is the confirmation (needed without a terminal)
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// Prints the tunnel's changes (the public webhook URL when it is online) and the notices.
@@ -150,6 +160,7 @@ pub(super) async fn kisi_command(config: &Config, command: KisiCommand) -> CliRe
             }
             Ok(ExitCode::SUCCESS)
         }
+        KisiCommand::Unlock { door, yes } => unlock_command(&client, config, &door, yes).await,
         KisiCommand::Status | KisiCommand::Enable => {
             let id =
                 settings.kisi.integration_id.ok_or("Doorwatch has no Kisi webhook yet: run `doorwatch kisi setup`")?;
@@ -165,4 +176,37 @@ pub(super) async fn kisi_command(config: &Config, command: KisiCommand) -> CliRe
             Ok(if matches!(health, Health::Enabled { .. }) { ExitCode::SUCCESS } else { ExitCode::from(3) })
         }
     }
+}
+
+/// `doorwatch kisi unlock`: finds the door, asks on the terminal (or takes `--yes`), then one request.
+async fn unlock_command(client: &kisi::Client, config: &Config, which: &str, yes: bool) -> CliResult {
+    let locks = client.locks().await.map_err(|e| e.to_string())?;
+    let lock = kisi::locks::pick(&locks, which)?;
+    let door = visible(&lock.describe()).into_owned();
+    if !yes && !confirmed(&door)? {
+        println!("Not unlocked.");
+        return Ok(ExitCode::from(1));
+    }
+    let store = Store::open(&config.db, config.store_options()).map_err(|e| e.to_string())?;
+    let done = remote_unlock::unlock(client, &store, lock, &Operator::here("the command line")).await;
+    let store_to_close = store.clone();
+    drop(store);
+    let _ = tokio::task::spawn_blocking(move || drop(store_to_close)).await;
+    println!("{}", visible(&done.describe()));
+    Ok(if done.answer.unlocked && done.recorded.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Asks "Unlock …? [y/N]" on the terminal; refuses when there is none to ask on.
+fn confirmed(door: &str) -> Result<bool, String> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return Err(format!(
+            "not unlocking {door} without asking, and there is no terminal to ask on: add --yes to confirm"
+        ));
+    }
+    eprint!("Unlock {door} now? Anyone at the door can walk in. [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(|e| format!("cannot read the answer: {e}"))?;
+    Ok(matches!(line.trim().to_lowercase().as_str(), "y" | "yes"))
 }

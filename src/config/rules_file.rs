@@ -10,7 +10,7 @@ const HEAD: &str = r#"
 # (Settings → Alerts edits them too, and shows the built-in rules below yours.) Each field may be left out:
 #   name           the rule's name, shown in the alert and in "why did this alert?"
 #   when           event kinds: unlock_ok, unlock_failed, door_opened, held_open, forced_open, door_closed,
-#                  login, other — empty means any
+#                  login, remote_unlock, other — empty means any
 #   types          Kisi event types such as "reader.tamper", for events no kind names
 #   doors          door names, exact, any case — empty means every door
 #   people         people as the timeline shows them — empty means anyone

@@ -73,11 +73,14 @@ pub struct KisiSettings {
     pub integration_id: Option<i64>,
     /// Minutes between checks that Kisi has not switched the webhook off.
     pub health_check_minutes: u32,
+    /// "Unlock…" on refused-unlock notifications and in their details (always asking first). Off
+    /// unless the user turns it on: it opens a real door.
+    pub remote_unlock: bool,
 }
 
 impl Default for KisiSettings {
     fn default() -> Self {
-        KisiSettings { integration_id: None, health_check_minutes: 10 }
+        KisiSettings { integration_id: None, health_check_minutes: 10, remote_unlock: false }
     }
 }
 
@@ -254,6 +257,10 @@ accept_unsigned = {accept_unsigned}
 {integration_id}
 # Minutes between checks that Kisi has not switched the webhook off. Default: 10.
 health_check_minutes = {health}
+# "Unlock…" on refused-unlock notifications and in their details, always asking first; Kisi decides
+# whether the API key's role may unlock each door, and every unlock is recorded in the timeline.
+# It opens a real door, so it is off unless you turn it on. Default: false.
+remote_unlock = {remote_unlock}
 "#,
             listen = s(&self.listen),
             relaxed = b(self.relaxed_durability),
@@ -282,6 +289,7 @@ health_check_minutes = {health}
                 None => "# integration_id = (none yet)".to_owned(),
             },
             health = self.kisi.health_check_minutes,
+            remote_unlock = b(self.kisi.remote_unlock),
         )
     }
 }

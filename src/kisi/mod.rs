@@ -1,5 +1,5 @@
-//! The Kisi REST API client: the few calls Doorwatch makes (its own Event Webhook integration, and
-//! event sets for the backfill), paced to Kisi's published limits and retried the way Kisi asks.
+//! The Kisi REST API client: the few calls Doorwatch makes (its own Event Webhook integration, event
+//! sets for the backfill, places, locks and the remote unlock), paced to Kisi's published limits and retried the way Kisi asks.
 //!
 //! Kisi allows 5 requests a second per user, and one `POST /event_sets` a second; over that it answers
 //! 429. Requests are therefore made one at a time, at least 200 ms apart (event sets 1 s apart), and a
@@ -9,7 +9,9 @@
 
 pub mod backfill;
 pub mod integration;
+pub mod locks;
 pub mod places;
+mod retry;
 pub mod sample;
 mod wire;
 
@@ -21,6 +23,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use retry::{backoff, describe_transport, retry_after};
 use wire::{error_message, percent_encode};
 pub use wire::{rfc3339, EventSet, EventSetStatus, Integration, IntegrationFields, Place};
 
@@ -145,10 +148,16 @@ impl Client {
 
     /// Every integration of the organization (Kisi pages them; the list omits url and events).
     pub async fn integrations(&self) -> Result<Vec<Integration>, KisiError> {
+        self.every("/integrations", "list integrations").await
+    }
+
+    /// Every item of one of Kisi's paged lists (API.md §1: offset paging, at most 250 a page, offsets
+    /// up to 20,000), page after page in its turn.
+    async fn every<T: DeserializeOwned>(&self, list: &str, doing: &str) -> Result<Vec<T>, KisiError> {
         let mut all = Vec::new();
         loop {
-            let path = format!("/integrations?limit=250&offset={}", all.len());
-            let page: Vec<Integration> = self.json(Method::GET, &path, None, "list integrations").await?;
+            let path = format!("{list}?limit=250&offset={}", all.len());
+            let page: Vec<T> = self.json(Method::GET, &path, None, doing).await?;
             let short = page.len() < 250;
             all.extend(page);
             if short || all.len() >= 20_000 {
@@ -222,32 +231,7 @@ impl Client {
         let mut rate_limited = 0;
         let mut unavailable = 0;
         loop {
-            self.wait_turn(creates_event_set).await;
-            let mut request = self
-                .http
-                .request(method.clone(), format!("{}{path}", self.base))
-                .header("Authorization", format!("KISI-LOGIN {}", self.key.0))
-                .header("Accept", "application/json");
-            if let Some(body) = &body {
-                request = request.json(body);
-            }
-            let asked = Instant::now();
-            let outcome = match request.send().await {
-                Ok(response) => {
-                    let status = response.status();
-                    let retry_after = retry_after(response.headers());
-                    match response.bytes().await {
-                        Ok(bytes) => Ok((status, retry_after, bytes.to_vec())),
-                        Err(e) => Err(describe_transport(&e)),
-                    }
-                }
-                Err(e) => Err(describe_transport(&e)),
-            };
-            self.answer_us.fetch_add(asked.elapsed().as_micros() as u64, Ordering::Relaxed);
-            if creates_event_set {
-                // Kisi has certainly counted this one by now.
-                self.pacing.lock().await.next_event_set = Instant::now() + EVENT_SET_SPACING;
-            }
+            let outcome = self.attempt(&method, path, body.as_ref(), creates_event_set).await;
             let (status, retry_after, bytes) = match outcome {
                 Ok(answer) => answer,
                 Err(reason) => {
@@ -295,6 +279,44 @@ impl Client {
         }
     }
 
+    /// One request in its turn, never repeated: the status, any `Retry-After` and the body, or the
+    /// transport failure in words.
+    async fn attempt(
+        &self,
+        method: &Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        creates_event_set: bool,
+    ) -> Result<(StatusCode, Option<Duration>, Vec<u8>), String> {
+        self.wait_turn(creates_event_set).await;
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base))
+            .header("Authorization", format!("KISI-LOGIN {}", self.key.0))
+            .header("Accept", "application/json");
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let asked = Instant::now();
+        let outcome = match request.send().await {
+            Ok(response) => {
+                let status = response.status();
+                let retry_after = retry_after(response.headers());
+                match response.bytes().await {
+                    Ok(bytes) => Ok((status, retry_after, bytes.to_vec())),
+                    Err(e) => Err(describe_transport(&e)),
+                }
+            }
+            Err(e) => Err(describe_transport(&e)),
+        };
+        self.answer_us.fetch_add(asked.elapsed().as_micros() as u64, Ordering::Relaxed);
+        if creates_event_set {
+            // Kisi has certainly counted this one by now.
+            self.pacing.lock().await.next_event_set = Instant::now() + EVENT_SET_SPACING;
+        }
+        outcome
+    }
+
     async fn wait_turn(&self, creates_event_set: bool) {
         let mut pacing = self.pacing.lock().await;
         let now = Instant::now();
@@ -311,33 +333,6 @@ impl Client {
         if creates_event_set {
             pacing.next_event_set = sent + EVENT_SET_SPACING;
         }
-    }
-}
-
-/// 0.5 s, 1 s, 2 s, 4 s, … at most 8 s.
-fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(500u64 << attempt.saturating_sub(1).min(4))
-}
-
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let secs: u64 = headers.get("retry-after")?.to_str().ok()?.trim().parse().ok()?;
-    Some(Duration::from_secs(secs.min(60)))
-}
-
-/// A transport failure in words, without the URL's query (which may hold a cursor) or any header.
-fn describe_transport(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "no answer in time".to_owned()
-    } else if e.is_connect() {
-        "connection refused or no route".to_owned()
-    } else {
-        let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
-        let mut last = None;
-        while let Some(s) = source {
-            last = Some(s.to_string());
-            source = s.source();
-        }
-        last.unwrap_or_else(|| "connection closed without an answer".to_owned())
     }
 }
 
@@ -369,13 +364,6 @@ mod tests {
         assert_eq!(error_message(br#"{"error":"Access denied.","code":"fcd8ef"}"#), "Access denied.");
         assert_eq!(error_message(br#"{"errors":{"url":["is invalid"]}}"#), "url is invalid");
         assert_eq!(error_message(b""), "no reason given");
-    }
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        assert_eq!(backoff(1), Duration::from_millis(500));
-        assert_eq!(backoff(2), Duration::from_secs(1));
-        assert_eq!(backoff(20), Duration::from_secs(8));
     }
 
     #[test]

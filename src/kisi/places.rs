@@ -1,24 +1,13 @@
 //! The organization's places (`GET /places`, API.md §8), read for one thing: the office's time zone,
 //! which the alert rules, quiet hours and the morning summary use as "local time".
 
-use reqwest::Method;
-
 use super::wire::Place;
 use super::{Client, KisiError};
 
 impl Client {
     /// Every place of the organization (Kisi pages them, at most 250 a page).
     pub async fn places(&self) -> Result<Vec<Place>, KisiError> {
-        let mut all = Vec::new();
-        loop {
-            let path = format!("/places?limit=250&offset={}", all.len());
-            let page: Vec<Place> = self.json(Method::GET, &path, None, "list places").await?;
-            let short = page.len() < 250;
-            all.extend(page);
-            if short || all.len() >= 20_000 {
-                return Ok(all);
-            }
-        }
+        self.every("/places", "list places").await
     }
 }
 

@@ -69,6 +69,8 @@ pub struct KindCounts {
     #[ts(type = "number")]
     pub login: i64,
     #[ts(type = "number")]
+    pub remote_unlock: i64,
+    #[ts(type = "number")]
     pub other: i64,
 }
 
@@ -81,6 +83,7 @@ impl KindCounts {
             + self.forced_open
             + self.door_closed
             + self.login
+            + self.remote_unlock
             + self.other
     }
 
@@ -93,6 +96,7 @@ impl KindCounts {
             EventKind::ForcedOpen => &mut self.forced_open,
             EventKind::DoorClosed => &mut self.door_closed,
             EventKind::Login => &mut self.login,
+            EventKind::RemoteUnlock => &mut self.remote_unlock,
             EventKind::Other => &mut self.other,
         }
     }

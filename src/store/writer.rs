@@ -146,7 +146,7 @@ fn write(conn: &mut Connection, batch: &[Job]) -> rusqlite::Result<Vec<Outcome>>
                     let e = &delivery.event;
                     let (created_at, claimed) = super::believable_time(e.created_at, delivery.received_at);
                     let statement = match delivery.source {
-                        Source::Webhook => &mut insert,
+                        Source::Webhook | Source::Doorwatch => &mut insert,
                         Source::Backfill => &mut insert_backfilled,
                     };
                     let row: Option<(i64, i64)> = statement

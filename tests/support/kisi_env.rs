@@ -52,3 +52,22 @@ pub async fn receiver(dir: &std::path::Path, key: Option<String>) -> Receiver {
     .await
     .unwrap()
 }
+
+/// `doorwatch` with its own settings and secrets folder, pointed at the fake Kisi at `kisi_base`; its
+/// stdin is not a terminal.
+pub fn cli(config: &Config, kisi_base: &str, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_doorwatch"));
+    for var in ["DOORWATCH_LISTEN", "DOORWATCH_SIGNING_KEY", "NGROK_AUTHTOKEN", "NGROK_DOMAIN", "DOORWATCH_LOG"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("DOORWATCH_CONFIG_DIR", config.dir.path())
+        .env("DOORWATCH_SECRETS", "file")
+        .env("DOORWATCH_DB", config.dir.path().join("doorwatch.sqlite3"))
+        .env("KISI_API_KEY", API_KEY)
+        .env("KISI_API_BASE", kisi_base)
+        .env("USER", "grace") // who a remote unlock records
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}

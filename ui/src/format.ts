@@ -13,6 +13,7 @@ export const KIND_ICON: Record<EventKind, string> = {
   forced_open: '⚠',
   door_closed: '↙',
   login: '+',
+  remote_unlock: '⇥',
   other: '•',
 };
 
@@ -140,6 +141,7 @@ export function incidentWhat(i: Incident): string {
 export function requestFromHash(hash: string): WindowRequest | null {
   if (hash === '#settings') return { settings: true };
   if (hash.startsWith('#event=')) return { event: decodeURIComponent(hash.slice('#event='.length)) };
+  if (hash.startsWith('#unlock=')) return { unlock: decodeURIComponent(hash.slice('#unlock='.length)) };
   const period = /^#period=(\d+)-(\d+)$/.exec(hash);
   return period ? { period: [Number(period[1]), Number(period[2])] } : null;
 }

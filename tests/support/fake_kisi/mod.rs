@@ -1,4 +1,4 @@
-//! An offline fake of Kisi's REST API (integrations, event sets, places, webhook delivery), built from the condensed
+//! An offline fake of Kisi's REST API (integrations, event sets, places, locks and remote unlock, webhook delivery), built from the condensed
 //! reference in /work/shared/kisi/API.md: its status codes and body shapes, and, where it says "NS" (not
 //! stated), the choices marked in comments here.
 //!
@@ -11,6 +11,7 @@ mod errors;
 mod event_sets;
 mod helpers;
 mod integrations;
+mod locks;
 mod places;
 mod server;
 
@@ -22,7 +23,11 @@ use axum::http::header;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+// Each test binary uses a part of these.
+#[allow(unused_imports)]
 pub use helpers::{event, signature};
+#[allow(unused_imports)]
+pub use locks::{FakeLock, Refusal};
 
 use event_sets::EventSet;
 use integrations::new_integration;
@@ -84,6 +89,10 @@ struct State {
     last_event_set_post: Option<Instant>,
     /// `GET /places`: none unless a test adds some.
     places: Vec<Value>,
+    /// `GET /locks`: none unless a test adds some.
+    locks: Vec<FakeLock>,
+    /// The lock of every `POST /locks/{id}/unlock` that reached a lock, in order.
+    unlock_calls: Vec<i64>,
 }
 
 impl FakeKisi {
@@ -117,6 +126,32 @@ impl FakeKisi {
         let mut state = self.state();
         let id = PLACE_ID + state.places.len() as i64;
         state.places.push(places::place(id, name, time_zone, locks_count));
+    }
+
+    /// Adds a lock (API.md §7), online, closed, not locked down, at the first added place; returns its id.
+    pub fn add_lock(&self, name: &str) -> i64 {
+        let mut state = self.state();
+        let id = 5521 + state.locks.len() as i64; // the id of API.md's example lock
+        let (place_id, place_name) = locks::home_place(&state);
+        state.locks.push(FakeLock::new(id, name, place_id, &place_name));
+        id
+    }
+
+    /// Changes lock `id` as `change` says (offline, locked down, refusing unlocks…).
+    pub fn change_lock(&self, id: i64, change: impl FnOnce(&mut FakeLock)) {
+        let mut state = self.state();
+        let Some(lock) = state.locks.iter_mut().find(|l| l.id == id) else { panic!("fake_kisi: no lock {id}") };
+        change(lock);
+    }
+
+    /// Removes lock `id` (deleted in the dashboard: its unlock answers 404).
+    pub fn remove_lock(&self, id: i64) {
+        self.state().locks.retain(|l| l.id != id);
+    }
+
+    /// The lock of every remote unlock that reached one, in order.
+    pub fn unlock_calls(&self) -> Vec<i64> {
+        self.state().unlock_calls.clone()
     }
 
     /// Integrations as stored, including the write-only signature_key.

@@ -3,4 +3,4 @@
 /**
  * What happened, in the terms the timeline and the alerts care about.
  */
-export type EventKind = "unlock_ok" | "unlock_failed" | "door_opened" | "held_open" | "forced_open" | "door_closed" | "login" | "other";
+export type EventKind = "unlock_ok" | "unlock_failed" | "door_opened" | "held_open" | "forced_open" | "door_closed" | "login" | "remote_unlock" | "other";

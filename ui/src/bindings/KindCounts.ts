@@ -3,4 +3,4 @@
 /**
  * How many events of each kind, for "today: 42 unlocks, 2 failed".
  */
-export type KindCounts = { unlock_ok: number, unlock_failed: number, door_opened: number, held_open: number, forced_open: number, door_closed: number, login: number, other: number, };
+export type KindCounts = { unlock_ok: number, unlock_failed: number, door_opened: number, held_open: number, forced_open: number, door_closed: number, login: number, remote_unlock: number, other: number, };

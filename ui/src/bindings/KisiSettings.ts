@@ -11,4 +11,9 @@ integration_id: number | null,
 /**
  * Minutes between checks that Kisi has not switched the webhook off.
  */
-health_check_minutes: number, };
+health_check_minutes: number, 
+/**
+ * "Unlock…" on refused-unlock notifications and in their details (always asking first). Off
+ * unless the user turns it on: it opens a real door.
+ */
+remote_unlock: boolean, };

@@ -3,4 +3,4 @@
 /**
  * Where a stored event came from.
  */
-export type Source = "webhook" | "backfill";
+export type Source = "webhook" | "backfill" | "doorwatch";

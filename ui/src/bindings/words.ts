@@ -11,6 +11,7 @@ export const KIND_LABEL: Record<EventKind, string> = {
   forced_open: "Forced open",
   door_closed: "Closed",
   login: "New login",
+  remote_unlock: "Remote unlock",
   other: "Event",
 };
 
