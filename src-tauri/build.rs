@@ -26,6 +26,8 @@ fn main() {
         "incidents",
         "acknowledge_incident",
         "night_summary",
+        "unlock_offer",
+        "unlock_door",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),

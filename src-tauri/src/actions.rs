@@ -29,6 +29,7 @@ async fn carry_out(app: AppHandle, actions: Arc<tokio::sync::Mutex<mpsc::Unbound
             Action::Open { event: Some(uuid) } => windows::show_main_with(&app, Some(Show::Event(uuid))),
             Action::OpenPeriod { since, until } => windows::show_main_with(&app, Some(Show::Period { since, until })),
             Action::MuteDoor { door } => app.state::<AppState>().doorwatch.mute_door_for_an_hour(&door),
+            Action::ConfirmUnlock { event } => windows::show_main_with(&app, Some(Show::Unlock(event))),
             Action::Acknowledge { incident } => {
                 match app.state::<AppState>().doorwatch.acknowledge_incident(incident).await {
                     Ok(true) => {}

@@ -27,6 +27,8 @@ pub enum ErrorCode {
     NotSetUp,
     Kisi,
     Export,
+    /// Doorwatch did not ask Kisi to act (remote unlock off, no key, an unsigned event); the message says why.
+    Refused,
 }
 
 #[derive(Debug, Serialize, ts_rs::TS)]

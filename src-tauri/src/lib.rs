@@ -7,6 +7,7 @@ mod actions;
 mod alert_commands;
 mod bindings;
 mod commands;
+mod door_commands;
 mod error;
 mod feed;
 mod login;
@@ -65,6 +66,8 @@ pub fn run() {
             alert_commands::incidents,
             alert_commands::acknowledge_incident,
             alert_commands::night_summary,
+            door_commands::unlock_offer,
+            door_commands::unlock_door,
         ])
         .on_window_event(windows::on_event)
         .setup(move |app| {

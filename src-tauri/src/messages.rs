@@ -30,4 +30,6 @@ pub enum Action {
     Acknowledge { incident: i64 },
     /// "Mute this door for 1 hour".
     MuteDoor { door: String },
+    /// "Unlock <door>…" on a refused unlock: the window, at that event, asking to confirm.
+    ConfirmUnlock { event: String },
 }

@@ -82,6 +82,10 @@ fn notification(alert: &Alert) -> notify_rust::Notification {
     if alert.incident.is_some() {
         n.action("acknowledge", "Acknowledge");
     }
+    if let Some(door) = &alert.unlock {
+        // It only opens the window's confirmation: a door is never unlocked from a notification alone.
+        n.action("unlock", &format!("Unlock {door}…"));
+    }
     if alert.door.is_some() {
         n.action("mute", "Mute this door for 1 hour");
     }
@@ -99,6 +103,7 @@ fn asked(alert: &Alert, action: &str) -> Option<Action> {
         }),
         "acknowledge" => alert.incident.map(|incident| Action::Acknowledge { incident }),
         "mute" => alert.door.clone().map(|door| Action::MuteDoor { door }),
+        "unlock" => alert.unlock.as_ref().and(alert.event.clone()).map(|event| Action::ConfirmUnlock { event }),
         _ => None,
     }
 }

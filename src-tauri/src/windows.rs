@@ -27,6 +27,16 @@ pub enum Show {
         since: i64,
         until: i64,
     },
+    /// One event with its door's unlock to confirm (a refused unlock's "Unlock…").
+    Unlock(String),
+}
+
+/// An event uuid for the page's address: Kisi's are hex and dashes, ours body-sha256:…; anything
+/// else is percent-encoded anyway.
+fn encoded(uuid: &str) -> String {
+    uuid.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b == b'-' { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 pub fn show_main(app: &AppHandle) {
@@ -44,6 +54,7 @@ pub fn show_main_with(app: &AppHandle, show: Option<Show>) {
             Some(Show::Settings) => tauri::Emitter::emit(app, "open-settings", ()),
             Some(Show::Event(uuid)) => tauri::Emitter::emit(app, "show-event", uuid),
             Some(Show::Period { since, until }) => tauri::Emitter::emit(app, "show-period", [since, until]),
+            Some(Show::Unlock(uuid)) => tauri::Emitter::emit(app, "show-unlock", uuid),
             None => Ok(()),
         };
     } else {
@@ -53,16 +64,8 @@ pub fn show_main_with(app: &AppHandle, show: Option<Show>) {
         let page = match show {
             Some(Show::Settings) => "index.html#settings".to_owned(),
             // Event uuids are Kisi's (hex and dashes) or body-sha256:…; encode anything else anyway.
-            Some(Show::Event(uuid)) => format!(
-                "index.html#event={}",
-                uuid.bytes()
-                    .map(|b| if b.is_ascii_alphanumeric() || b == b'-' {
-                        (b as char).to_string()
-                    } else {
-                        format!("%{b:02X}")
-                    })
-                    .collect::<String>()
-            ),
+            Some(Show::Event(uuid)) => format!("index.html#event={}", encoded(&uuid)),
+            Some(Show::Unlock(uuid)) => format!("index.html#unlock={}", encoded(&uuid)),
             Some(Show::Period { since, until }) => format!("index.html#period={since}-{until}"),
             None => "index.html".to_owned(),
         };

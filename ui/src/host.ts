@@ -4,11 +4,13 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type {
   AlertSettings, EventFilter, FeedMessage, IncidentsView, Insights, NightView, Page, Rule, RulesView, Settings, SettingsView, SetupOutcome, Status,
+  UnlockDone, UnlockOffer,
 } from './types';
 
-/** What the shell asks the window to show: Settings, one event (a notification's Open), or a stretch
- * of time (a morning summary's Open: Unix ms, from and until). */
-export type WindowRequest = { settings: true } | { event: string } | { period: [number, number] };
+/** What the shell asks the window to show: Settings, one event (a notification's Open), a stretch
+ * of time (a morning summary's Open: Unix ms, from and until), or one event with its unlock to confirm
+ * (a refused-unlock notification's Unlock). */
+export type WindowRequest = { settings: true } | { event: string } | { period: [number, number] } | { unlock: string };
 
 export interface Host {
   listEvents(filter: EventFilter, after: string | null, limit: number): Promise<Page>;
@@ -50,6 +52,10 @@ export interface Host {
   acknowledgeIncident(id: number): Promise<boolean>;
   /** The morning summary's words for the night so far, and its period. */
   nightSummary(): Promise<NightView>;
+  /** The unlock this event's door offers (remote unlock on, a Kisi key, a Kisi lock), or null. */
+  unlockOffer(uuid: string): Promise<UnlockOffer | null>;
+  /** Asks Kisi once to unlock the door of this event (after the person confirmed), and records it. */
+  unlockDoor(uuid: string): Promise<UnlockDone>;
 }
 
 export const tauriHost: Host = {
@@ -81,9 +87,12 @@ export const tauriHost: Host = {
   incidents: () => invoke('incidents'),
   acknowledgeIncident: (id) => invoke('acknowledge_incident', { id }),
   nightSummary: () => invoke('night_summary'),
+  unlockOffer: (uuid) => invoke('unlock_offer', { uuid }),
+  unlockDoor: (uuid) => invoke('unlock_door', { uuid }),
   async onRequest(handler) {
     await listen('open-settings', () => handler({ settings: true }));
     await listen<string>('show-event', (e) => handler({ event: e.payload }));
     await listen<[number, number]>('show-period', (e) => handler({ period: e.payload }));
+    await listen<string>('show-unlock', (e) => handler({ unlock: e.payload }));
   },
 };

@@ -23,3 +23,5 @@ export type { Incident } from './bindings/Incident';
 export type { IncidentsView } from './bindings/IncidentsView';
 export type { Day } from './bindings/Day';
 export type { NightView } from './bindings/NightView';
+export type { UnlockOffer } from './bindings/UnlockOffer';
+export type { UnlockDone } from './bindings/UnlockDone';

@@ -265,7 +265,14 @@ impl Desktop {
     /// a person's Settings would have left it; DOORWATCH_LISTEN is blank, which counts as unset.
     #[allow(dead_code)] // each test binary compiles this module and uses part of it
     pub fn start_with_settings(settings: impl Fn(&str) -> String) -> Desktop {
-        let mut desktop = Desktop::start_with(&[("DOORWATCH_LISTEN", "")]);
+        Desktop::start_with_env_and_settings(&[], settings)
+    }
+
+    /// [`Desktop::start_with_settings`] with more environment, as [`Desktop::start_with`] takes it.
+    #[allow(dead_code)]
+    pub fn start_with_env_and_settings(extra_env: &[(&str, &str)], settings: impl Fn(&str) -> String) -> Desktop {
+        let env: Vec<(&str, &str)> = extra_env.iter().copied().chain([("DOORWATCH_LISTEN", "")]).collect();
+        let mut desktop = Desktop::start_with(&env);
         desktop.listen = format!("127.0.0.1:{}", free_port());
         std::fs::create_dir_all(desktop.config_dir()).unwrap();
         std::fs::write(desktop.config_dir().join("settings.toml"), settings(&desktop.listen)).unwrap();

@@ -3,4 +3,4 @@
 /**
  * What kind of failure a command had.
  */
-export type ErrorCode = "bad_cursor" | "no_database" | "database" | "invalid_setting" | "settings" | "secrets" | "not_receiving" | "send_failed" | "send_rejected" | "open_folder" | "window" | "no_api_key" | "no_public_url" | "kisi_setup" | "not_set_up" | "kisi" | "export";
+export type ErrorCode = "bad_cursor" | "no_database" | "database" | "invalid_setting" | "settings" | "secrets" | "not_receiving" | "send_failed" | "send_rejected" | "open_folder" | "window" | "no_api_key" | "no_public_url" | "kisi_setup" | "not_set_up" | "kisi" | "export" | "refused";

@@ -26,7 +26,7 @@ export function settings(over: Partial<Settings> = {}): Settings {
       open_from: '08:00', open_until: '18:00', incident_repeat_minutes: 5, summary_at: '07:30',
     },
     tunnel: { domain: '', public_url: '', accept_unsigned: false },
-    kisi: { integration_id: null, health_check_minutes: 10 },
+    kisi: { integration_id: null, health_check_minutes: 10, remote_unlock: false },
     rule: [],
     ...over,
   } as Settings;
@@ -191,6 +191,20 @@ export class FakeHost implements Host {
   async nightSummary() {
     this.record('nightSummary');
     return this.night;
+  }
+
+  /** Like the core: an unlock is offered for a signed event at a lock while remote unlock is on. */
+  async unlockOffer(uuid: string) {
+    this.record('unlockOffer', uuid);
+    const e = this.events.find((x) => x.uuid === uuid);
+    if (!this.current.kisi.remote_unlock || !e || e.object_id === null || !e.object_name || (!e.verified && e.source === 'webhook')) return null;
+    return { lock_id: e.object_id, door: e.object_name, person: e.actor_label, operator: 'grace on front-desk' };
+  }
+  /** What Kisi answers the next unlock. */
+  unlockAnswer = { unlocked: true, words: 'Kisi unlocked Door 1.' };
+  async unlockDoor(uuid: string) {
+    this.record('unlockDoor', uuid);
+    return this.unlockAnswer;
   }
 
   explanations: Record<string, string> = {};
