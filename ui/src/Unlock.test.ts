@@ -72,6 +72,17 @@ describe('letting someone in', () => {
       expect(root.querySelector('[data-testid=event-detail] h2')?.textContent).toContain('Door 1');
       expect(root.querySelector('[data-testid=unlock-confirm]')?.textContent).toContain('Unlock Door 1 for Ada Lovelace?');
       expect(host.called('unlockDoor')).toHaveLength(0);
+      // Cancelled, the details closed and opened again: it does not ask again by itself.
+      button(root.querySelector('[data-testid=unlock-confirm]')!, 'Cancel').click();
+      await settle();
+      button(root, 'Close').click();
+      await settle();
+      expect(root.querySelector('[data-testid=event-detail]')).toBeNull();
+      root.querySelector<HTMLElement>("[data-uuid='ev-1']")!.click();
+      await settle();
+      expect(root.querySelector('[data-testid=event-detail] h2')?.textContent).toContain('Door 1');
+      expect(root.querySelector('[data-testid=unlock-door]')).not.toBeNull();
+      expect(root.querySelector('[data-testid=unlock-confirm]')).toBeNull();
     } finally {
       history.replaceState(null, '', '#');
     }
