@@ -28,6 +28,9 @@ fn main() {
         "night_summary",
         "unlock_offer",
         "unlock_door",
+        "who_is_in",
+        "check_presence",
+        "export_presence_csv",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),

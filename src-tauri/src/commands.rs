@@ -210,22 +210,8 @@ pub async fn export_csv(
     state: State<'_, AppState>,
     filter: EventFilter,
 ) -> CommandResult<Option<String>> {
-    let path = match std::env::var_os("DOORWATCH_SAVE_AS").filter(|p| !p.is_empty()) {
-        Some(path) => Some(std::path::PathBuf::from(path)),
-        None => {
-            use tauri_plugin_dialog::DialogExt;
-            let (chosen, answer) = tokio::sync::oneshot::channel();
-            app.dialog()
-                .file()
-                .set_title("Export door events")
-                .add_filter("CSV (spreadsheets)", &["csv"])
-                .set_file_name(format!("door-events-{}.csv", chrono::Local::now().format("%Y-%m-%d")))
-                .save_file(move |path| {
-                    let _ = chosen.send(path);
-                });
-            answer.await.ok().flatten().and_then(|p| p.into_path().ok())
-        }
-    };
+    let name = format!("door-events-{}.csv", chrono::Local::now().format("%Y-%m-%d"));
+    let path = save_as(&app, "Export door events", &name).await;
     let Some(path) = path else { return Ok(None) };
     let db = state.doorwatch.config().db;
     let target = path.clone();
@@ -237,6 +223,22 @@ pub async fn export_csv(
     .map_err(|e| CommandError::new(ErrorCode::Export, e.to_string()))?
     .map_err(|e| CommandError::new(ErrorCode::Export, format!("Cannot write {}: {e}", path.display())))?;
     Ok(Some(format!("Exported {written} events to {}", path.display())))
+}
+
+/// Where to save a CSV: the save dialog's answer (`None` when cancelled), or `DOORWATCH_SAVE_AS` (the
+/// end-to-end tests' way past a native dialog they cannot drive).
+pub async fn save_as(app: &AppHandle, title: &str, file_name: &str) -> Option<std::path::PathBuf> {
+    if let Some(path) = std::env::var_os("DOORWATCH_SAVE_AS").filter(|p| !p.is_empty()) {
+        return Some(std::path::PathBuf::from(path));
+    }
+    use tauri_plugin_dialog::DialogExt;
+    let (chosen, answer) = tokio::sync::oneshot::channel();
+    app.dialog().file().set_title(title).add_filter("CSV (spreadsheets)", &["csv"]).set_file_name(file_name).save_file(
+        move |path| {
+            let _ = chosen.send(path);
+        },
+    );
+    answer.await.ok().flatten().and_then(|p| p.into_path().ok())
 }
 
 /// The insights view: failed unlocks per door and hour, and unlocks per day, over the last `days` days

@@ -14,6 +14,7 @@ mod login;
 mod memory;
 mod messages;
 mod notifications;
+mod presence_commands;
 mod state;
 mod tray;
 mod windows;
@@ -68,6 +69,9 @@ pub fn run() {
             alert_commands::night_summary,
             door_commands::unlock_offer,
             door_commands::unlock_door,
+            presence_commands::who_is_in,
+            presence_commands::check_presence,
+            presence_commands::export_presence_csv,
         ])
         .on_window_event(windows::on_event)
         .setup(move |app| {

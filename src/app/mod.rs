@@ -11,6 +11,7 @@ mod incidents;
 mod keyring_retry;
 pub mod kisi_setup;
 pub mod online;
+pub mod presence;
 pub mod remote_unlock;
 pub mod status;
 mod summary;

@@ -24,7 +24,7 @@ use crate::receive::WEBHOOK_PATH;
 use crate::store::export::{self, Format};
 use crate::store::{EventFilter, Reader, StoredEvent};
 use kisi_commands::{backfill_command, kisi_command, BackfillArgs, KisiCommand};
-use office_commands::{incidents_command, summary_command, IncidentsArgs, SummaryArgs};
+use office_commands::{incidents_command, presence_command, summary_command, IncidentsArgs, PresenceArgs, SummaryArgs};
 use rules_commands::{rules_command, RulesCommand};
 use when::parse_when;
 
@@ -70,6 +70,8 @@ enum Command {
     Incidents(IncidentsArgs),
     /// Print the morning summary: the night since closing time, or since --since
     Summary(SummaryArgs),
+    /// Who came in today (or on --date): first unlock, door, last seen; checked against Kisi's presences
+    Presence(PresenceArgs),
 }
 
 #[derive(Args, Debug)]
@@ -197,6 +199,7 @@ pub fn main() -> ExitCode {
             Command::Rules(command) => rules_command(&config, command),
             Command::Incidents(args) => incidents_command(&config, args),
             Command::Summary(args) => summary_command(&config, args),
+            Command::Presence(args) => runtime().and_then(|rt| rt.block_on(presence_command(&config, args))),
         }
     });
     match result {

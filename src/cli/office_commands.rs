@@ -1,5 +1,6 @@
-//! `doorwatch incidents` and `doorwatch summary`: the door incidents and the night's summary as the
-//! running Doorwatch keeps and says them, read from the same store with the same settings and zone.
+//! `doorwatch incidents`, `doorwatch summary` and `doorwatch presence`: the door incidents, the night's
+//! summary and who came in, as the running Doorwatch keeps and says them, read from the same store with
+//! the same settings and zone.
 
 use std::process::ExitCode;
 
@@ -12,6 +13,7 @@ use super::when::parse_when;
 use super::CliResult;
 use crate::alert::incident::how_long;
 use crate::alert::summary;
+use crate::app::presence::{self, KisiCheck};
 use crate::config::Config;
 use crate::event::format_time;
 use crate::store::{Incident, IncidentEnd, Reader};
@@ -83,5 +85,58 @@ pub(super) fn summary_command(config: &Config, args: SummaryArgs) -> CliResult {
     let night = summary::gather(&reader, settings, &zone, since, now.timestamp_millis()).map_err(|e| e.to_string())?;
     println!("{}", visible(&night.title()));
     println!("{}", visible(&night.line()));
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args, Debug)]
+pub(super) struct PresenceArgs {
+    /// The day, YYYY-MM-DD, in the office's time zone [default: today]
+    #[arg(long, value_name = "D")]
+    date: Option<chrono::NaiveDate>,
+    /// One JSON object: the day, its people, and what Kisi's presences say
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+    /// The list as CSV (for a spreadsheet or a printed muster list), on standard output
+    #[arg(long)]
+    csv: bool,
+    /// Do not ask Kisi: the list from Doorwatch's own store alone
+    #[arg(long)]
+    offline: bool,
+}
+
+pub(super) async fn presence_command(config: &Config, args: PresenceArgs) -> CliResult {
+    let reader = Reader::open(&config.db).map_err(|e| e.to_string())?;
+    let zone = office_zone(config);
+    let date = args.date.unwrap_or_else(|| presence::today(&zone, Utc::now()));
+    let who = presence::who_came_in(&reader, &zone, date).map_err(|e| e.to_string())?;
+    if args.csv {
+        presence::write_csv(&who, &zone, std::io::stdout().lock()).map_err(|e| e.to_string())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let check = || async {
+        match config.kisi_client(&config.secrets()) {
+            _ if args.offline => KisiCheck::not_asked("--offline"),
+            Ok(Some(client)) => presence::check_with_kisi(&client, &who).await,
+            Ok(None) => KisiCheck::not_asked("no Kisi API key"),
+            Err(e) => KisiCheck::not_asked(e.to_string()),
+        }
+    };
+    if args.json {
+        let both = serde_json::json!({ "who": who, "kisi": check().await });
+        println!("{}", serde_json::to_string(&both).map_err(|e| e.to_string())?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    // The list first: during an evacuation it must not wait for a Kisi that cannot be reached.
+    let day = date.format("%A %-d %B %Y");
+    match who.people.len() {
+        0 => println!("Nobody came in on {day} ({}): no person's unlock is stored for that day.", who.zone),
+        n => println!("Who came in on {day} ({}): {n} {}", who.zone, if n == 1 { "person" } else { "people" }),
+    }
+    for p in &who.people {
+        println!("  {}", visible(&presence::line(p, &zone)));
+    }
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    let kisi = check().await;
+    println!("{}", visible(&kisi.describe()));
     Ok(ExitCode::SUCCESS)
 }

@@ -11,6 +11,7 @@ pub mod backfill;
 pub mod integration;
 pub mod locks;
 pub mod places;
+pub mod presences;
 mod retry;
 pub mod sample;
 mod wire;
@@ -156,7 +157,8 @@ impl Client {
     async fn every<T: DeserializeOwned>(&self, list: &str, doing: &str) -> Result<Vec<T>, KisiError> {
         let mut all = Vec::new();
         loop {
-            let path = format!("{list}?limit=250&offset={}", all.len());
+            let joint = if list.contains('?') { '&' } else { '?' };
+            let path = format!("{list}{joint}limit=250&offset={}", all.len());
             let page: Vec<T> = self.json(Method::GET, &path, None, doing).await?;
             let short = page.len() < 250;
             all.extend(page);

@@ -138,7 +138,7 @@ fn csv_row(e: &StoredEvent) -> Vec<String> {
 /// Where the spreadsheet splits on another separator than ours (`;` in German or French Excel, a tab,
 /// `|`), every piece it would make is a cell of its own, so each piece that would start a formula gets
 /// its `'` too: `Ada;=2+5` becomes `Ada;'=2+5`.
-fn safe_cell(s: &str) -> String {
+pub(crate) fn safe_cell(s: &str) -> String {
     let trigger = |c: char| matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r');
     let separator = |c: char| matches!(c, ',' | ';' | '\t' | '|');
     let mut out = String::with_capacity(s.len() + 1);

@@ -4,7 +4,7 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type {
   AlertSettings, EventFilter, FeedMessage, IncidentsView, Insights, NightView, Page, Rule, RulesView, Settings, SettingsView, SetupOutcome, Status,
-  UnlockDone, UnlockOffer,
+  UnlockDone, UnlockOffer, KisiCheck, WhoIsInView,
 } from './types';
 
 /** What the shell asks the window to show: Settings, one event (a notification's Open), a stretch
@@ -56,6 +56,12 @@ export interface Host {
   unlockOffer(uuid: string): Promise<UnlockOffer | null>;
   /** Asks Kisi once to unlock the door of this event (after the person confirmed), and records it. */
   unlockDoor(uuid: string): Promise<UnlockDone>;
+  /** Who came in on a day (`YYYY-MM-DD`; today when null), from Doorwatch's store: works offline. */
+  whoIsIn(date: string | null): Promise<WhoIsInView>;
+  /** Kisi's presences for that day compared with the list (slower; says so when Kisi cannot be asked). */
+  checkPresence(date: string | null): Promise<KisiCheck>;
+  /** Asks where to save, then writes the day's list as CSV; null when cancelled. */
+  exportPresenceCsv(date: string | null): Promise<string | null>;
 }
 
 export const tauriHost: Host = {
@@ -89,6 +95,9 @@ export const tauriHost: Host = {
   nightSummary: () => invoke('night_summary'),
   unlockOffer: (uuid) => invoke('unlock_offer', { uuid }),
   unlockDoor: (uuid) => invoke('unlock_door', { uuid }),
+  whoIsIn: (date) => invoke('who_is_in', { date }),
+  checkPresence: (date) => invoke('check_presence', { date }),
+  exportPresenceCsv: (date) => invoke('export_presence_csv', { date }),
   async onRequest(handler) {
     await listen('open-settings', () => handler({ settings: true }));
     await listen<string>('show-event', (e) => handler({ event: e.payload }));

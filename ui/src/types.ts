@@ -25,3 +25,5 @@ export type { Day } from './bindings/Day';
 export type { NightView } from './bindings/NightView';
 export type { UnlockOffer } from './bindings/UnlockOffer';
 export type { UnlockDone } from './bindings/UnlockDone';
+export type { WhoIsInView } from './bindings/WhoIsInView';
+export type { KisiCheck } from './bindings/KisiCheck';

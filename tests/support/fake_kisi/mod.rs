@@ -1,4 +1,4 @@
-//! An offline fake of Kisi's REST API (integrations, event sets, places, locks and remote unlock, webhook delivery), built from the condensed
+//! An offline fake of Kisi's REST API (integrations, event sets, places, locks and remote unlock, presences, webhook delivery), built from the condensed
 //! reference in /work/shared/kisi/API.md: its status codes and body shapes, and, where it says "NS" (not
 //! stated), the choices marked in comments here.
 //!
@@ -13,6 +13,7 @@ mod helpers;
 mod integrations;
 mod locks;
 mod places;
+mod presences;
 mod server;
 
 use std::collections::VecDeque;

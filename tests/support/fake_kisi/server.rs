@@ -91,6 +91,7 @@ async fn serve_request(shared: Arc<Mutex<State>>, request: hyper::Request<Incomi
         ("GET", ["event_sets", id]) => fetch_event_set(&mut state, id, &query),
         ("GET", ["places"]) => super::places::list_places(&state, &query),
         ("GET", ["locks"]) => super::locks::list_locks(&state, &query),
+        ("GET", ["presences"]) => super::presences::list_presences(&state, &query),
         ("GET", ["locks", id]) => super::locks::one_lock(&state, id),
         ("POST", ["locks", id, "unlock"]) => super::locks::unlock(&mut state, id),
         ("GET", ["events", "types"]) => Json(EVENT_TYPES.split_whitespace().collect::<Vec<_>>()).into_response(),

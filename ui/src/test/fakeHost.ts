@@ -2,7 +2,8 @@
 // record of what the window asked. The window's components run against it in Vitest (jsdom).
 import type { Host } from '../host';
 import type {
-  AlertSettings, EventFilter, FeedMessage, HostError, Incident, NightView, Rule, RulesView, Settings, SettingsView, Status, StoredEvent,
+  AlertSettings, EventFilter, FeedMessage, HostError, Incident, KisiCheck, NightView, Rule, RulesView, Settings, SettingsView, Status, StoredEvent,
+  WhoIsInView,
 } from '../types';
 
 export function event(n: number, opts: Partial<StoredEvent> = {}): StoredEvent {
@@ -205,6 +206,25 @@ export class FakeHost implements Host {
   async unlockDoor(uuid: string) {
     this.record('unlockDoor', uuid);
     return this.unlockAnswer;
+  }
+
+  /** Who is in, as the core would answer for the day asked. */
+  presence: WhoIsInView = {
+    date: '2026-11-02', title: 'Monday 2 November 2026 (Europe/Berlin)',
+    rows: [{ name: 'Ada Lovelace', kind: 'Person', first_in: '07:58', first_door: 'Main Entrance', last_seen: '17:02', last_door: 'Back Door', unlocks: 3 }],
+  };
+  presenceCheck: KisiCheck = { asked: true, only_at_kisi: [], only_here: [], problem: null, words: "Kisi's presences agree." };
+  async whoIsIn(date: string | null) {
+    this.record('whoIsIn', date);
+    return { ...this.presence, date: date ?? this.presence.date };
+  }
+  async checkPresence(date: string | null) {
+    this.record('checkPresence', date);
+    return this.presenceCheck;
+  }
+  async exportPresenceCsv(date: string | null) {
+    this.record('exportPresenceCsv', date);
+    return 'Exported 1 people to /tmp/who.csv';
   }
 
   explanations: Record<string, string> = {};
