@@ -69,7 +69,7 @@ impl KisiCheck {
         let mut parts = Vec::new();
         if !self.only_at_kisi.is_empty() {
             parts.push(format!(
-                "Kisi also counts {} (Doorwatch missed their unlocks: `doorwatch backfill` fetches them)",
+                "Kisi also counts {} (Doorwatch missed their unlocks; catching up with Kisi fetches them)",
                 self.only_at_kisi.join(", ")
             ));
         }
