@@ -28,6 +28,8 @@ fn main() {
         "night_summary",
         "unlock_offer",
         "unlock_door",
+        "doors",
+        "lockdown",
         "who_is_in",
         "check_presence",
         "export_presence_csv",

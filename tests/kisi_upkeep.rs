@@ -151,6 +151,7 @@ fn online_config(fake: &FakeKisi, id: i64) -> OnlineConfig {
         kisi: Some(Arc::new(client(fake))),
         integration_id: Some(id),
         health_every: Duration::from_secs(3600),
+        doors_every: Duration::from_secs(3600),
         backfill: doorwatch::kisi::backfill::Options { poll_every: Duration::from_millis(50), ..Default::default() },
         backfill_on_start: false,
         backfill_retry_after: Duration::from_millis(200),

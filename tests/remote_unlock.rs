@@ -13,14 +13,11 @@ mod kisi_env;
 use std::sync::Arc;
 
 use doorwatch::app::remote_unlock::{self, Operator};
-use doorwatch::app::{Doorwatch, StartOptions};
-use doorwatch::config::settings::Settings;
-use doorwatch::config::{env, Environment, Flags};
 use doorwatch::event::{EventKind, Source};
 use doorwatch::kisi::locks;
 use doorwatch::store::{EventFilter, Store, StoreOptions, StoredEvent};
 use fake_kisi::{FakeKisi, Misbehave, Refusal};
-use kisi_env::{cli, client, Config, API_KEY};
+use kisi_env::{cli, client, running, Config, API_KEY, SIGNING_KEY};
 
 fn operator() -> Operator {
     Operator { person: "Grace".into(), computer: "front-desk-laptop".into(), via: "the Doorwatch app" }
@@ -51,7 +48,7 @@ async fn one_confirmed_unlock_is_one_call_and_one_record() {
     let lock = locks::pick(&doors, "main entrance").unwrap();
     assert_eq!(lock.describe(), "Main Entrance (Berlin HQ)");
     let done = remote_unlock::unlock(&client, &store, lock, &operator()).await;
-    assert!(done.answer.unlocked, "{done:?}");
+    assert!(done.answer.done, "{done:?}");
     assert_eq!(done.describe(), "Kisi unlocked Main Entrance.");
     assert_eq!(fake.unlock_calls(), vec![main], "exactly one unlock, of that door");
 
@@ -79,7 +76,7 @@ async fn refusals_are_said_in_words_recorded_and_never_retried() {
 
     fake.change_lock(main, |l| l.refusal = Some(Refusal::NoAccess));
     let denied = remote_unlock::unlock(&client, &store, lock, &operator()).await;
-    assert!(!denied.answer.unlocked);
+    assert!(!denied.answer.done);
     assert!(denied.answer.words.contains("role may not unlock this door"), "{}", denied.answer.words);
     assert_eq!(unlock_requests(&fake, main), 1);
 
@@ -165,8 +162,6 @@ async fn the_command_line_asks_first_and_unlocks_once() {
     assert!(stored.iter().all(|e| e.event.message.as_deref().is_some_and(|m| m.contains("from the command line"))));
 }
 
-const SIGNING_KEY: &str = "remote-unlock-signing-key";
-
 /// A refused unlock at `door` (Kisi lock `lock`) as Kisi delivers it.
 fn refused_at(uuid: &str, door: &str, lock: i64) -> Vec<u8> {
     let mut body = fake_kisi::event(uuid, chrono::Utc::now(), false, door, Some("Ada Lovelace"));
@@ -179,21 +174,7 @@ async fn the_running_doorwatch_offers_the_unlock_only_when_switched_on_and_for_s
     let fake = FakeKisi::start(API_KEY).await;
     let main = fake.add_lock("Main Entrance");
     let dir = tempfile::tempdir().unwrap();
-    let flags = Flags {
-        db: Some(dir.path().join("d.sqlite3")),
-        listen: Some("127.0.0.1:0".parse().unwrap()),
-        ..Flags::default()
-    };
-    let env = Environment::from_pairs([
-        (env::SECRETS, "file"),
-        (env::SIGNING_KEY, SIGNING_KEY),
-        (env::KISI_API_KEY, API_KEY),
-        (env::KISI_API_BASE, fake.base_url.as_str()),
-    ]);
-    let path = dir.path().join("settings.toml");
-    let config = doorwatch::config::Config::resolve(&flags, env, Settings::default(), path).unwrap();
-    let (doorwatch, mut outputs) = Doorwatch::start(config, flags, None, StartOptions { tunnel: false }).await;
-    let url = doorwatch.with_receiver(|r| r.local_url()).unwrap();
+    let (doorwatch, mut outputs, url) = running(&fake, dir.path()).await;
     let http = reqwest::Client::new();
 
     // Off (the default): no button, no offer, and asking anyway changes nothing.
@@ -223,7 +204,7 @@ async fn the_running_doorwatch_offers_the_unlock_only_when_switched_on_and_for_s
     assert!(fake.unlock_calls().is_empty(), "offering is not unlocking");
 
     let done = doorwatch.unlock_door("r2").await.unwrap();
-    assert_eq!((done.unlocked, done.words.as_str()), (true, "Kisi unlocked Main Entrance."));
+    assert_eq!((done.done, done.words.as_str()), (true, "Kisi unlocked Main Entrance."));
     assert_eq!(fake.unlock_calls(), vec![main]);
     let store = doorwatch.store().unwrap();
     let stored = records(&store);

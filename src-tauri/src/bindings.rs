@@ -23,9 +23,10 @@ pub fn export_typescript(dir: &std::path::Path) -> Result<(), ts_rs::ExportError
     doorwatch::app::IncidentsView::export_all_to(dir)?;
     doorwatch::app::NightView::export_all_to(dir)?;
     doorwatch::app::remote_unlock::UnlockOffer::export_all_to(dir)?;
-    doorwatch::app::remote_unlock::UnlockDone::export_all_to(dir)?;
+    doorwatch::app::remote_unlock::DoorActDone::export_all_to(dir)?;
     doorwatch::app::presence::WhoIsInView::export_all_to(dir)?;
     doorwatch::app::presence::KisiCheck::export_all_to(dir)?;
+    doorwatch::app::doors::DoorsView::export_all_to(dir)?;
     std::fs::write(dir.join("words.ts"), words()).map_err(ts_rs::ExportError::from)?;
     Ok(())
 }

@@ -69,6 +69,8 @@ pub fn run() {
             alert_commands::night_summary,
             door_commands::unlock_offer,
             door_commands::unlock_door,
+            door_commands::doors,
+            door_commands::lockdown,
             presence_commands::who_is_in,
             presence_commands::check_presence,
             presence_commands::export_presence_csv,
@@ -146,6 +148,7 @@ fn log_notices(mut notices: tokio::sync::mpsc::UnboundedReceiver<doorwatch::app:
                 Notice::UrlFollowed(url) => tracing::info!(%url, "Kisi's webhook follows the new tunnel URL"),
                 Notice::Problem(text) => tracing::warn!("{text}"),
                 Notice::WhileAway(text) | Notice::WebhookOff(text) => tracing::info!("{text}"),
+                Notice::Door { title, body, .. } => tracing::info!("{title}: {body}"),
             }
         }
     });

@@ -53,7 +53,7 @@ async fn a_refused_person_is_let_in_from_the_notification_with_one_confirmation(
     wait_for_text(&dialog, "Unlock Main Entrance for Ada Lovelace?").await;
     assert!(fake.unlock_calls().is_empty(), "nothing is unlocked before the confirmation");
 
-    c.find(Locator::Css("[data-testid=unlock-yes]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("[data-testid=unlock-confirm-yes]")).await.unwrap().click().await.unwrap();
     let answer = wait_for(&c, Locator::Css("[data-testid=unlock-answer]"), 15).await.unwrap();
     wait_for_text(&answer, "Kisi unlocked Main Entrance.").await;
     assert_eq!(fake.unlock_calls(), vec![main], "exactly one unlock reached Kisi");

@@ -31,6 +31,7 @@ use crate::store::StoredEvent;
 use builtin::Builtin;
 pub use decision::{Alert, Decision, Silence};
 pub use flood::{FLOOD_KEY, UNVERIFIED_ALERTS_PER_MINUTE};
+pub use policy_text::what_happened;
 use rules::{Rule, RuleAction};
 pub use settings::{silence_warning, AlertSettings};
 

@@ -81,7 +81,7 @@ impl Said<'_> {
 }
 
 /// One event in a sentence: "Ada Lovelace unlocked Server room at 19:42".
-pub(crate) fn what_happened(e: &Event, who: &str, at: &str) -> String {
+pub fn what_happened(e: &Event, who: &str, at: &str) -> String {
     let door = e.object_name.as_deref().unwrap_or("a door");
     match e.kind {
         EventKind::UnlockOk => format!("{who} unlocked {door} at {at}"),

@@ -108,6 +108,9 @@ fn notice_alert(notice: &Notice) -> Option<Alert> {
     let (key, title, body, urgent) = match notice {
         Notice::WhileAway(text) => ("away", "Doorwatch caught up", text, false),
         Notice::WebhookOff(text) => ("webhook", "Kisi webhook is off", text, true),
+        Notice::Door { lock, title, body, urgent } => {
+            return Some(Alert::about_doorwatch(&format!("door:{lock}"), title, body.clone(), *urgent))
+        }
         Notice::UrlFollowed(_) | Notice::Problem(_) => return None,
     };
     Some(Alert::about_doorwatch(key, title, body.clone(), urgent))

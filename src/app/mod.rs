@@ -7,6 +7,7 @@
 mod alert_views;
 mod alerts;
 mod controls;
+pub mod doors;
 mod incidents;
 mod keyring_retry;
 pub mod kisi_setup;

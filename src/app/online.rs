@@ -27,6 +27,8 @@ use crate::store::Store;
 /// A backfill that failed because Kisi could not be reached is tried again after this (up to
 /// [`upkeep::BACKFILL_RETRIES`] times in a row).
 const BACKFILL_RETRY_AFTER: Duration = Duration::from_secs(20);
+/// How often Kisi's locks are read for the doors board: 12 requests an hour per 250 locks.
+const DOORS_EVERY: Duration = Duration::from_secs(5 * 60);
 
 /// Everything the status bar and tray say about reachability.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -40,6 +42,8 @@ pub struct OnlineStatus {
     /// The office's time zone, from the Kisi place with the most locks (`None` until read, or when no
     /// place has one).
     pub place_zone: Option<String>,
+    /// Why Kisi's doors could not be read, while they cannot (the board shows the last known).
+    pub doors_problem: Option<String>,
 }
 
 /// A backfill's progress, with the sentence every face shows for it.
@@ -87,6 +91,8 @@ pub enum Notice {
     UrlFollowed(String),
     /// A backfill or health check failed.
     Problem(String),
+    /// A door went offline or came back, or a lockdown began or was lifted.
+    Door { lock: i64, title: String, body: String, urgent: bool },
 }
 
 #[derive(Debug, Clone)]
@@ -97,6 +103,8 @@ pub struct OnlineConfig {
     pub kisi: Option<Arc<Client>>,
     pub integration_id: Option<i64>,
     pub health_every: Duration,
+    /// How often Kisi's locks are read for the doors board.
+    pub doors_every: Duration,
     pub backfill: backfill::Options,
     /// Run a backfill as soon as it starts (the app and `serve` do; tests may not).
     pub backfill_on_start: bool,
@@ -116,6 +124,7 @@ impl OnlineConfig {
             kisi: config.kisi_client(secrets)?.map(Arc::new),
             integration_id: settings.kisi.integration_id,
             health_every: Duration::from_secs(u64::from(settings.kisi.health_check_minutes.max(1)) * 60),
+            doors_every: DOORS_EVERY,
             backfill: backfill::Options::default(),
             backfill_on_start: true,
             backfill_retry_after: BACKFILL_RETRY_AFTER,
@@ -174,6 +183,7 @@ impl Online {
             kisi: kisi_status,
             catching_up: None,
             place_zone: None,
+            doors_problem: None,
         };
         let (status_tx, status) = watch::channel(initial);
         let (notices_tx, notices) = mpsc::unbounded_channel();
@@ -183,10 +193,11 @@ impl Online {
             status: status_tx,
             catch_up: Notify::new(),
             check_health: Notify::new(),
+            refresh_doors: Notify::new(),
             notices: notices_tx,
             following: tokio::sync::Mutex::new(()),
         });
-        let zone_store = store.clone();
+        let (zone_store, doors_store) = (store.clone(), store.clone());
         let (s, backfill, retry_after) = (Arc::clone(&shared), config.backfill.clone(), config.backfill_retry_after);
         let mut tasks = vec![supervised("the backfill", report.clone(), move || {
             upkeep::backfills(Arc::clone(&s), store.clone(), backfill.clone(), retry_after)
@@ -201,6 +212,10 @@ impl Online {
             let s = Arc::clone(&shared);
             tasks.push(supervised("the place's time zone", report.clone(), move || {
                 upkeep::place_zone(Arc::clone(&s), zone_store.clone())
+            }));
+            let (s, every) = (Arc::clone(&shared), config.doors_every);
+            tasks.push(supervised("the doors board", report.clone(), move || {
+                super::doors::refresh(Arc::clone(&s), doors_store.clone(), every)
             }));
             if config.backfill_on_start {
                 shared.catch_up.notify_one();
@@ -227,6 +242,11 @@ impl Online {
     /// Checks the webhook's health now.
     pub fn check_health(&self) {
         self.shared.check_health.notify_one();
+    }
+
+    /// Reads Kisi's doors again now (after a lockdown changed here).
+    pub fn refresh_doors(&self) {
+        self.shared.refresh_doors.notify_one();
     }
 
     /// After setup: the integration to watch from now on.

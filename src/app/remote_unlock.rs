@@ -11,7 +11,8 @@ use serde_json::json;
 use super::Doorwatch;
 use crate::alert::Alert;
 use crate::event::{Event, EventKind, Source, REMOTE_UNLOCK_TYPE};
-use crate::kisi::locks::{Lock, UnlockAnswer};
+use crate::kisi::door_actions::DoorAnswer;
+use crate::kisi::locks::Lock;
 use crate::kisi::{rfc3339, Client};
 use crate::store::{Delivery, Ingested, Store, StoreError, StoredEvent};
 
@@ -41,7 +42,7 @@ impl Operator {
 /// What came of one confirmed unlock.
 #[derive(Debug, Clone)]
 pub struct RemoteUnlock {
-    pub answer: UnlockAnswer,
+    pub answer: DoorAnswer,
     /// The stored record's uuid, or why it could not be written (the door may have opened anyway).
     pub recorded: Result<String, String>,
 }
@@ -59,8 +60,35 @@ impl RemoteUnlock {
 /// Asks Kisi once to unlock `lock`, then records the attempt, whatever Kisi answered.
 pub async fn unlock(client: &Client, store: &Store, lock: &Lock, by: &Operator) -> RemoteUnlock {
     let answer = client.unlock(lock).await;
+    let act = Act {
+        event_type: REMOTE_UNLOCK_TYPE,
+        object_type: "Lock",
+        object_id: lock.id,
+        name: &lock.name,
+        place_id: lock.place_id,
+        doing: format!("unlock {}", lock.name),
+    };
+    let recorded = keep(store, &act, by, &answer).await;
+    RemoteUnlock { answer, recorded }
+}
+
+/// What Doorwatch asked Kisi to do at a door or a place, for the record.
+pub struct Act<'a> {
+    /// `doorwatch.remote_unlock`, `doorwatch.lockdown`…
+    pub event_type: &'a str,
+    /// `Lock` or `Place`.
+    pub object_type: &'a str,
+    pub object_id: i64,
+    pub name: &'a str,
+    pub place_id: Option<i64>,
+    /// "unlock Main Entrance", "lock down every door of Berlin HQ".
+    pub doing: String,
+}
+
+/// Writes the record of `act` and Kisi's answer; its uuid, or why it could not be written.
+pub async fn keep(store: &Store, act: &Act<'_>, by: &Operator, answer: &DoorAnswer) -> Result<String, String> {
     let now = chrono::Utc::now().timestamp_millis();
-    let event = record(lock, by, &answer, now);
+    let event = record(act, by, answer, now);
     let uuid = event.uuid.clone();
     let stored = store.ingest(Delivery { event, received_at: now, verified: true, source: Source::Doorwatch }).await;
     let recorded = match stored {
@@ -69,28 +97,28 @@ pub async fn unlock(client: &Client, store: &Store, lock: &Lock, by: &Operator) 
         Err(e) => Err(e.to_string()),
     };
     if let Err(why) = &recorded {
-        tracing::error!(lock = lock.id, %why, "a remote unlock was not recorded");
+        tracing::error!(doing = %act.doing, %why, "a door action was not recorded");
     }
-    RemoteUnlock { answer, recorded }
+    recorded
 }
 
-/// The event that records an unlock: a `doorwatch.remote_unlock` at the lock, by the operator,
-/// successful when Kisi unlocked, with Kisi's answer as its error when not.
-pub fn record(lock: &Lock, by: &Operator, answer: &UnlockAnswer, now: i64) -> Event {
-    let uuid = format!("doorwatch-unlock-{now}-{:016x}", rand::random::<u64>());
+/// The event that records an act at a door: of its type, at its lock or place, by the operator,
+/// successful when Kisi did it, with Kisi's answer as its error when not.
+pub fn record(act: &Act<'_>, by: &Operator, answer: &DoorAnswer, now: i64) -> Event {
+    let uuid = format!("doorwatch-act-{now}-{:016x}", rand::random::<u64>());
     let body = json!({
         "uuid": uuid,
-        "type": REMOTE_UNLOCK_TYPE,
+        "type": act.event_type,
         "actor_type": "User",
         "actor_name": by.person,
-        "object_type": "Lock",
-        "object_id": lock.id,
-        "object_name": lock.name,
-        "place_id": lock.place_id,
-        "success": answer.unlocked,
-        "error_code": (!answer.unlocked).then(|| answer.code.clone()).flatten(),
-        "error_message": (!answer.unlocked).then(|| answer.words.clone()),
-        "message": format!("{} on {} asked Kisi to unlock {} from {}: {}", by.person, by.computer, lock.name, by.via, answer.words),
+        "object_type": act.object_type,
+        "object_id": act.object_id,
+        "object_name": act.name,
+        "place_id": act.place_id,
+        "success": answer.done,
+        "error_code": (!answer.done).then(|| answer.code.clone()).flatten(),
+        "error_message": (!answer.done).then(|| answer.words.clone()),
+        "message": format!("{} on {} asked Kisi to {} from {}: {}", by.person, by.computer, act.doing, by.via, answer.words),
         "created_at": rfc3339(now),
         "doorwatch": {
             "computer": by.computer,
@@ -115,10 +143,11 @@ pub struct UnlockOffer {
     pub operator: String,
 }
 
-/// What came of an unlock asked for in the window.
+/// What came of an unlock or a lockdown asked for in the window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
-pub struct UnlockDone {
-    pub unlocked: bool,
+pub struct DoorActDone {
+    /// Kisi did it.
+    pub done: bool,
     pub words: String,
 }
 
@@ -180,7 +209,7 @@ impl Doorwatch {
 
     /// Asks Kisi once to unlock the door of the stored event `uuid` — the person confirmed in the
     /// window — and records it. An error says why nothing was asked.
-    pub async fn unlock_door(&self, uuid: &str) -> Result<UnlockDone, String> {
+    pub async fn unlock_door(&self, uuid: &str) -> Result<DoorActDone, String> {
         let client = self.unlocking_client()?;
         let store = self.store().ok_or("Doorwatch's store is not open, so the unlock could not be recorded")?;
         let stored =
@@ -193,6 +222,6 @@ impl Doorwatch {
         }
         let lock = lock_of(&stored.event).ok_or("Kisi did not say which lock this event happened at")?;
         let done = unlock(&client, &store, &lock, &Operator::here("the Doorwatch app")).await;
-        Ok(UnlockDone { unlocked: done.answer.unlocked, words: done.describe() })
+        Ok(DoorActDone { done: done.answer.done, words: done.describe() })
     }
 }

@@ -26,6 +26,7 @@ pub(super) struct Shared {
     pub(super) status: watch::Sender<OnlineStatus>,
     pub(super) catch_up: Notify,
     pub(super) check_health: Notify,
+    pub(super) refresh_doors: Notify,
     pub(super) notices: mpsc::UnboundedSender<Notice>,
     /// Held while pointing Kisi's webhook at the tunnel, so the tunnel follower and the health check
     /// never both see the old address and both change it.

@@ -80,6 +80,7 @@ pub(super) async fn print_online(
                 Some(Notice::WebhookOff(text)) => println!("Attention: {}", visible(&text)),
                 Some(Notice::UrlFollowed(url)) => println!("Kisi's webhook now points at {}", visible(&url)),
                 Some(Notice::Problem(text)) => println!("Problem: {}", visible(&text)),
+                Some(Notice::Door { title, body, .. }) => println!("{}: {}", visible(&title), visible(&body)),
                 None => return,
             },
         }
@@ -193,7 +194,7 @@ async fn unlock_command(client: &kisi::Client, config: &Config, which: &str, yes
     drop(store);
     let _ = tokio::task::spawn_blocking(move || drop(store_to_close)).await;
     println!("{}", visible(&done.describe()));
-    Ok(if done.answer.unlocked && done.recorded.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if done.answer.done && done.recorded.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// Asks "Unlock …? [y/N]" on the terminal; refuses when there is none to ask on.

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod door_commands;
 mod kisi_commands;
 mod office_commands;
 mod rules_commands;
@@ -23,6 +24,7 @@ use crate::receive::signature::SigningKey;
 use crate::receive::WEBHOOK_PATH;
 use crate::store::export::{self, Format};
 use crate::store::{EventFilter, Reader, StoredEvent};
+use door_commands::{doors_command, DoorsArgs};
 use kisi_commands::{backfill_command, kisi_command, BackfillArgs, KisiCommand};
 use office_commands::{incidents_command, presence_command, summary_command, IncidentsArgs, PresenceArgs, SummaryArgs};
 use rules_commands::{rules_command, RulesCommand};
@@ -72,6 +74,8 @@ enum Command {
     Summary(SummaryArgs),
     /// Who came in today (or on --date): first unlock, door, last seen; checked against Kisi's presences
     Presence(PresenceArgs),
+    /// The doors board: every Kisi lock, its state now, its last event and any open incident
+    Doors(DoorsArgs),
 }
 
 #[derive(Args, Debug)]
@@ -200,6 +204,7 @@ pub fn main() -> ExitCode {
             Command::Incidents(args) => incidents_command(&config, args),
             Command::Summary(args) => summary_command(&config, args),
             Command::Presence(args) => runtime().and_then(|rt| rt.block_on(presence_command(&config, args))),
+            Command::Doors(args) => runtime().and_then(|rt| rt.block_on(doors_command(&config, args))),
         }
     });
     match result {

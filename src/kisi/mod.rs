@@ -8,6 +8,7 @@
 //! The API key is sent as `Authorization: KISI-LOGIN <key>` and never appears in a log or an error.
 
 pub mod backfill;
+pub mod door_actions;
 pub mod integration;
 pub mod locks;
 pub mod places;

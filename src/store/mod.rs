@@ -6,6 +6,7 @@
 //! in WAL mode with `synchronous=FULL` unless the caller relaxes it, and versioned by [`schema`].
 
 mod checkpoint;
+mod doors;
 pub mod export;
 mod filter;
 pub mod incidents;

@@ -119,7 +119,8 @@ pub struct RejectionRecord {
     pub detail: String,
 }
 
-const COLUMNS: &str = "id, uuid, type, kind, success, actor_type, actor_id, actor_name, actor_email, actor_label,
+pub(super) const COLUMNS: &str =
+    "id, uuid, type, kind, success, actor_type, actor_id, actor_name, actor_email, actor_label,
     object_type, object_id, object_name, place_id, organization_id, error_code, error_message, message,
     created_at, received_at, verified, source, duplicates, raw, claimed_created_at";
 
@@ -314,7 +315,7 @@ fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
     )
 }
 
-fn read_event(r: &Row<'_>) -> rusqlite::Result<StoredEvent> {
+pub(super) fn read_event(r: &Row<'_>) -> rusqlite::Result<StoredEvent> {
     let kind: String = r.get(3)?;
     let source: String = r.get(21)?;
     Ok(StoredEvent {

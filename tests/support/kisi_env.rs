@@ -71,3 +71,30 @@ pub fn cli(config: &Config, kisi_base: &str, args: &[&str]) -> std::process::Out
         .output()
         .unwrap()
 }
+
+/// The key the running Doorwatch of [`running`] checks webhook signatures with.
+pub const SIGNING_KEY: &str = "kisi-env-signing-key";
+
+/// A running Doorwatch (as `serve` starts it, without the tunnel) on a free loopback port, its files in
+/// `dir`, reaching the fake Kisi with [`API_KEY`] and checking signatures with [`SIGNING_KEY`]; and its
+/// webhook URL.
+pub async fn running(
+    fake: &FakeKisi,
+    dir: &std::path::Path,
+) -> (doorwatch::app::Doorwatch, doorwatch::app::Outputs, String) {
+    use doorwatch::app::{Doorwatch, StartOptions};
+    use doorwatch::config::{env, Environment, Flags};
+    let flags =
+        Flags { db: Some(dir.join("d.sqlite3")), listen: Some("127.0.0.1:0".parse().unwrap()), ..Flags::default() };
+    let env = Environment::from_pairs([
+        (env::SECRETS, "file"),
+        (env::SIGNING_KEY, SIGNING_KEY),
+        (env::KISI_API_KEY, API_KEY),
+        (env::KISI_API_BASE, fake.base_url.as_str()),
+    ]);
+    let config =
+        doorwatch::config::Config::resolve(&flags, env, Settings::default(), dir.join("settings.toml")).unwrap();
+    let (doorwatch, outputs) = Doorwatch::start(config, flags, None, StartOptions { tunnel: false }).await;
+    let url = doorwatch.with_receiver(|r| r.local_url()).expect("the receiver started");
+    (doorwatch, outputs, url)
+}

@@ -36,7 +36,7 @@ describe('letting someone in', () => {
 
   it('cancelling asks Kisi nothing, and a refusal is shown in its words', async () => {
     const host = new FakeHost([refused()], { kisi: { integration_id: 1, health_check_minutes: 10, remote_unlock: true } });
-    host.unlockAnswer = { unlocked: false, words: "Kisi did not unlock Door 1: your API key's role may not unlock this door" };
+    host.unlockAnswer = { done: false, words: "Kisi did not unlock Door 1: your API key's role may not unlock this door" };
     const root = await details(host);
     button(root, 'Unlock Door 1…').click();
     await settle();

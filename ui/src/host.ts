@@ -4,7 +4,7 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type {
   AlertSettings, EventFilter, FeedMessage, IncidentsView, Insights, NightView, Page, Rule, RulesView, Settings, SettingsView, SetupOutcome, Status,
-  UnlockDone, UnlockOffer, KisiCheck, WhoIsInView,
+  DoorActDone, UnlockOffer, KisiCheck, WhoIsInView, DoorsView,
 } from './types';
 
 /** What the shell asks the window to show: Settings, one event (a notification's Open), a stretch
@@ -55,13 +55,17 @@ export interface Host {
   /** The unlock this event's door offers (remote unlock on, a Kisi key, a Kisi lock), or null. */
   unlockOffer(uuid: string): Promise<UnlockOffer | null>;
   /** Asks Kisi once to unlock the door of this event (after the person confirmed), and records it. */
-  unlockDoor(uuid: string): Promise<UnlockDone>;
+  unlockDoor(uuid: string): Promise<DoorActDone>;
   /** Who came in on a day (`YYYY-MM-DD`; today when null), from Doorwatch's store: works offline. */
   whoIsIn(date: string | null): Promise<WhoIsInView>;
   /** Kisi's presences for that day compared with the list (slower; says so when Kisi cannot be asked). */
   checkPresence(date: string | null): Promise<KisiCheck>;
   /** Asks where to save, then writes the day's list as CSV; null when cancelled. */
   exportPresenceCsv(date: string | null): Promise<string | null>;
+  /** The doors board: Kisi's locks as last read, with newer webhook events applied. */
+  doors(): Promise<DoorsView>;
+  /** Locks down a door (or every door of its place), or cancels that lockdown, after the person confirmed. */
+  lockdown(lockId: number, wholePlace: boolean, on: boolean): Promise<DoorActDone>;
 }
 
 export const tauriHost: Host = {
@@ -98,6 +102,8 @@ export const tauriHost: Host = {
   whoIsIn: (date) => invoke('who_is_in', { date }),
   checkPresence: (date) => invoke('check_presence', { date }),
   exportPresenceCsv: (date) => invoke('export_presence_csv', { date }),
+  doors: () => invoke('doors'),
+  lockdown: (lockId, wholePlace, on) => invoke('lockdown', { lockId, wholePlace, on }),
   async onRequest(handler) {
     await listen('open-settings', () => handler({ settings: true }));
     await listen<string>('show-event', (e) => handler({ event: e.payload }));

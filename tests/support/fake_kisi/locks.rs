@@ -123,8 +123,12 @@ pub(super) fn unlock(state: &mut State, id: &str) -> Response {
         return not_found();
     };
     state.unlock_calls.push(lock.id);
+    let place_locked_down =
+        state.places.iter().any(|p| p["id"].as_i64() == Some(lock.place_id) && p["locked_down"] == true);
     let refused = if lock.locked_down {
         Some((StatusCode::CONFLICT, "fad001", "The door is currently locked down."))
+    } else if place_locked_down {
+        Some((StatusCode::CONFLICT, "fad002", "The place is currently locked down."))
     } else {
         lock.refusal.map(Refusal::answer)
     };
@@ -140,4 +144,33 @@ pub(super) fn unlock(state: &mut State, id: &str) -> Response {
         Some((status, code, message)) => (status, Json(json!({"error": message, "code": code}))).into_response(),
         None => Json(json!({"message": "Unlocked!"})).into_response(),
     }
+}
+
+/// `POST /locks/{id}/lock_down|cancel_lockdown` and `/places/{id}/…` (API.md §10): recorded, then 204
+/// (idempotent), 404 for an unknown id, 403 when the lock refuses its unlocks for lack of access (a role
+/// that may not unlock may not lock down either). A place's flag is its own: unlocks check both.
+pub(super) fn lockdown(state: &mut State, what: &str, id: &str, on: bool) -> Response {
+    let Ok(id) = id.parse::<i64>() else { return not_found() };
+    state.lockdown_calls.push(format!("{what}/{id}/{}", if on { "lock_down" } else { "cancel_lockdown" }));
+    let refused = match what {
+        "locks" => match state.locks.iter_mut().find(|l| l.id == id) {
+            None => return not_found(),
+            Some(lock) if lock.refusal == Some(Refusal::NoAccess) => true,
+            Some(lock) => {
+                lock.locked_down = on;
+                false
+            }
+        },
+        _ => match state.places.iter_mut().find(|p| p["id"].as_i64() == Some(id)) {
+            None => return not_found(),
+            Some(place) => {
+                place["locked_down"] = on.into();
+                false
+            }
+        },
+    };
+    if refused {
+        return (StatusCode::FORBIDDEN, Json(json!({"error": "Access denied.", "code": "afc496"}))).into_response();
+    }
+    StatusCode::NO_CONTENT.into_response()
 }

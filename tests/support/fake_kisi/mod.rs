@@ -94,6 +94,8 @@ struct State {
     locks: Vec<FakeLock>,
     /// The lock of every `POST /locks/{id}/unlock` that reached a lock, in order.
     unlock_calls: Vec<i64>,
+    /// Every lockdown request, as `locks/5521/lock_down` or `places/3301/cancel_lockdown`, in order.
+    lockdown_calls: Vec<String>,
 }
 
 impl FakeKisi {
@@ -153,6 +155,11 @@ impl FakeKisi {
     /// The lock of every remote unlock that reached one, in order.
     pub fn unlock_calls(&self) -> Vec<i64> {
         self.state().unlock_calls.clone()
+    }
+
+    /// Every lockdown request, as `locks/5521/lock_down` or `places/3301/cancel_lockdown`, in order.
+    pub fn lockdown_calls(&self) -> Vec<String> {
+        self.state().lockdown_calls.clone()
     }
 
     /// Integrations as stored, including the write-only signature_key.

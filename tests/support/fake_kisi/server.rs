@@ -94,6 +94,9 @@ async fn serve_request(shared: Arc<Mutex<State>>, request: hyper::Request<Incomi
         ("GET", ["presences"]) => super::presences::list_presences(&state, &query),
         ("GET", ["locks", id]) => super::locks::one_lock(&state, id),
         ("POST", ["locks", id, "unlock"]) => super::locks::unlock(&mut state, id),
+        ("POST", [what @ ("locks" | "places"), id, verb @ ("lock_down" | "cancel_lockdown")]) => {
+            super::locks::lockdown(&mut state, what, id, *verb == "lock_down")
+        }
         ("GET", ["events", "types"]) => Json(EVENT_TYPES.split_whitespace().collect::<Vec<_>>()).into_response(),
         _ => not_found(),
     })

@@ -19,4 +19,8 @@ catching_up: CatchingUp | null,
  * The office's time zone, from the Kisi place with the most locks (`None` until read, or when no
  * place has one).
  */
-place_zone: string | null, };
+place_zone: string | null, 
+/**
+ * Why Kisi's doors could not be read, while they cannot (the board shows the last known).
+ */
+doors_problem: string | null, };

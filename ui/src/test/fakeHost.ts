@@ -3,7 +3,7 @@
 import type { Host } from '../host';
 import type {
   AlertSettings, EventFilter, FeedMessage, HostError, Incident, KisiCheck, NightView, Rule, RulesView, Settings, SettingsView, Status, StoredEvent,
-  WhoIsInView,
+  WhoIsInView, DoorsView,
 } from '../types';
 
 export function event(n: number, opts: Partial<StoredEvent> = {}): StoredEvent {
@@ -202,7 +202,7 @@ export class FakeHost implements Host {
     return { lock_id: e.object_id, door: e.object_name, person: e.actor_label, operator: 'grace on front-desk' };
   }
   /** What Kisi answers the next unlock. */
-  unlockAnswer = { unlocked: true, words: 'Kisi unlocked Door 1.' };
+  unlockAnswer = { done: true, words: 'Kisi unlocked Door 1.' };
   async unlockDoor(uuid: string) {
     this.record('unlockDoor', uuid);
     return this.unlockAnswer;
@@ -225,6 +225,28 @@ export class FakeHost implements Host {
   async exportPresenceCsv(date: string | null) {
     this.record('exportPresenceCsv', date);
     return 'Exported 1 people to /tmp/who.csv';
+  }
+
+  /** The doors board as the core would answer; a lockdown flips the door's flag, as Kisi does. */
+  board: DoorsView = {
+    as_of: Date.now() - 120_000, problem: null,
+    rows: [
+      { lock_id: 5521, name: 'Main Entrance', place: 'Berlin HQ', place_id: 3301, state: 'Closed', online: true, open: false, locked_down: false,
+        last_event: 'Ada Lovelace unlocked Main Entrance at Mon 09:12', last_event_uuid: 'ev-1', incident: null },
+      { lock_id: 5522, name: 'Bike Storage', place: 'Berlin HQ', place_id: 3301, state: 'Offline', online: false, open: false, locked_down: false,
+        last_event: null, last_event_uuid: null, incident: null },
+    ],
+  };
+  async doors() {
+    this.record('doors');
+    return structuredClone(this.board);
+  }
+  async lockdown(lockId: number, wholePlace: boolean, on: boolean) {
+    this.record('lockdown', lockId, wholePlace, on);
+    const row = this.board.rows.find((r) => r.lock_id === lockId)!;
+    row.locked_down = on;
+    row.state = on ? 'Locked down' : 'Closed';
+    return { done: true, words: on ? `Kisi locked down ${row.name}: no one can unlock it until the lockdown is cancelled.` : `Kisi cancelled the lockdown of ${row.name}.` };
   }
 
   explanations: Record<string, string> = {};
