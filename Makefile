@@ -57,6 +57,7 @@ bench-core: setup-bench
 	$(CARGO) bench --locked -p doorwatch --bench backfill
 	$(CARGO) bench --locked -p doorwatch --bench retention
 	$(CARGO) bench --locked -p doorwatch --bench rules
+	$(CARGO) bench --locked -p doorwatch --bench board
 
 ## bench-desktop: memory, start-up and live latency of the release app under Xvfb, against a minimal Tauri app
 bench-desktop: setup-test ui

@@ -33,6 +33,7 @@ fn main() {
         "who_is_in",
         "check_presence",
         "export_presence_csv",
+        "actor_details",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),

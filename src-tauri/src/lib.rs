@@ -74,6 +74,7 @@ pub fn run() {
             presence_commands::who_is_in,
             presence_commands::check_presence,
             presence_commands::export_presence_csv,
+            presence_commands::actor_details,
         ])
         .on_window_event(windows::on_event)
         .setup(move |app| {

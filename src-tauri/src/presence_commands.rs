@@ -1,5 +1,6 @@
-//! IPC commands for "Who is in": the day's list from the store (instant, offline), Kisi's check of it
-//! (slower, when the API answers), and the list as CSV. One-line adapters over `doorwatch::app::presence`.
+//! IPC commands about people: "Who is in" — the day's list from the store (instant, offline), Kisi's
+//! check of it (slower, when the API answers), the list as CSV — and who an event's actor is. One-line
+//! adapters over `doorwatch::app::presence` and `doorwatch::app::people`.
 
 use chrono::NaiveDate;
 use doorwatch::app::presence::{self, KisiCheck, WhoIsInView};
@@ -42,4 +43,10 @@ pub async fn export_presence_csv(
     let written = presence::csv_to_file(&who, &zone, &path)
         .map_err(|e| CommandError::new(ErrorCode::Export, format!("Cannot write {}: {e}", path.display())))?;
     Ok(Some(format!("Exported {written} {} to {}", if written == 1 { "person" } else { "people" }, path.display())))
+}
+
+/// What Kisi says of an event's actor (an access link, a user), in words; `None` for other actors.
+#[tauri::command]
+pub async fn actor_details(state: State<'_, AppState>, uuid: String) -> CommandResult<Option<String>> {
+    state.doorwatch.actor_details(&uuid).await.map_err(|why| CommandError::new(ErrorCode::Kisi, why))
 }

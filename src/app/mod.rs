@@ -12,6 +12,7 @@ mod incidents;
 mod keyring_retry;
 pub mod kisi_setup;
 pub mod online;
+pub mod people;
 pub mod presence;
 pub mod remote_unlock;
 pub mod status;

@@ -11,6 +11,7 @@ pub mod backfill;
 pub mod door_actions;
 pub mod integration;
 pub mod locks;
+pub mod people;
 pub mod places;
 pub mod presences;
 mod retry;

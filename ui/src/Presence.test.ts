@@ -1,9 +1,9 @@
 // @vitest-environment jsdom
 // Who is in, against a fake host: the day's list from the store at once, Kisi's check after it, another
-// day on asking, and the CSV export's answer.
+// day on asking, and the CSV export's answer; and who an event's actor is, in its details.
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeHost, event } from './test/fakeHost';
-import { button, close, open, settle } from './test/mount';
+import { button, close, open, rows, settle } from './test/mount';
 
 afterEach(close);
 
@@ -43,5 +43,18 @@ describe('who is in', () => {
     await settle();
     expect(host.called('exportPresenceCsv').at(-1)!.args).toEqual(['2026-11-03']);
     expect(root.querySelector('[data-testid=presence-panel]')?.textContent).toContain('Exported 1 people');
+  });
+});
+
+describe("an actor's details", () => {
+  it("shows what Kisi says of an access link in the event's details", async () => {
+    const host = new FakeHost([event(1, { actor_type: 'GroupLink', actor_label: 'Access link: Plumber' })]);
+    host.actors['ev-1'] = "Access link 'Plumber' (created by Ada Lovelace, valid until Fri 5 Dec 18:00)";
+    const root = await open(host);
+    rows(root)[0].click();
+    await settle();
+    const dt = [...root.querySelectorAll('[data-testid=event-detail] dt')].find((d) => d.textContent === 'Kisi knows them as');
+    expect(dt?.nextElementSibling?.textContent).toBe("Access link 'Plumber' (created by Ada Lovelace, valid until Fri 5 Dec 18:00)");
+    expect(host.called('actorDetails').map((c) => c.args)).toEqual([['ev-1']]);
   });
 });

@@ -62,6 +62,8 @@ export interface Host {
   checkPresence(date: string | null): Promise<KisiCheck>;
   /** Asks where to save, then writes the day's list as CSV; null when cancelled. */
   exportPresenceCsv(date: string | null): Promise<string | null>;
+  /** What Kisi says of an event's actor ("Access link 'Plumber' (created by Ada, valid until Fri)"), or null. */
+  actorDetails(uuid: string): Promise<string | null>;
   /** The doors board: Kisi's locks as last read, with newer webhook events applied. */
   doors(): Promise<DoorsView>;
   /** Locks down a door (or every door of its place), or cancels that lockdown, after the person confirmed. */
@@ -103,6 +105,7 @@ export const tauriHost: Host = {
   checkPresence: (date) => invoke('check_presence', { date }),
   exportPresenceCsv: (date) => invoke('export_presence_csv', { date }),
   doors: () => invoke('doors'),
+  actorDetails: (uuid) => invoke('actor_details', { uuid }),
   lockdown: (lockId, wholePlace, on) => invoke('lockdown', { lockId, wholePlace, on }),
   async onRequest(handler) {
     await listen('open-settings', () => handler({ settings: true }));

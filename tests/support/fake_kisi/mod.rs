@@ -12,6 +12,7 @@ mod event_sets;
 mod helpers;
 mod integrations;
 mod locks;
+mod people;
 mod places;
 mod presences;
 mod server;
@@ -96,6 +97,9 @@ struct State {
     unlock_calls: Vec<i64>,
     /// Every lockdown request, as `locks/5521/lock_down` or `places/3301/cancel_lockdown`, in order.
     lockdown_calls: Vec<String>,
+    /// `GET /group_links` and `GET /users/{id}`: none unless a test adds some.
+    group_links: Vec<Value>,
+    users: Vec<Value>,
 }
 
 impl FakeKisi {
@@ -155,6 +159,23 @@ impl FakeKisi {
     /// The lock of every remote unlock that reached one, in order.
     pub fn unlock_calls(&self) -> Vec<i64> {
         self.state().unlock_calls.clone()
+    }
+
+    /// Adds an access link (API.md §14) made by `created_by` (a user's id and name), valid until an
+    /// RFC 3339 time; returns its id.
+    pub fn add_group_link(&self, name: &str, created_by: Option<(i64, &str)>, valid_until: Option<&str>) -> i64 {
+        let mut state = self.state();
+        let id = 7001 + state.group_links.len() as i64; // the id of API.md's example link
+        state.group_links.push(people::group_link(id, name, created_by, valid_until));
+        id
+    }
+
+    /// Adds a user (API.md §15); returns their id.
+    pub fn add_user(&self, name: &str, access_enabled: bool) -> i64 {
+        let mut state = self.state();
+        let id = 48213 + state.users.len() as i64; // the id of API.md's example user
+        state.users.push(people::user(id, name, access_enabled));
+        id
     }
 
     /// Every lockdown request, as `locks/5521/lock_down` or `places/3301/cancel_lockdown`, in order.

@@ -92,6 +92,8 @@ async fn serve_request(shared: Arc<Mutex<State>>, request: hyper::Request<Incomi
         ("GET", ["places"]) => super::places::list_places(&state, &query),
         ("GET", ["locks"]) => super::locks::list_locks(&state, &query),
         ("GET", ["presences"]) => super::presences::list_presences(&state, &query),
+        ("GET", ["group_links"]) => super::people::list_group_links(&state, &query),
+        ("GET", ["users", id]) => super::people::one_user(&state, id),
         ("GET", ["locks", id]) => super::locks::one_lock(&state, id),
         ("POST", ["locks", id, "unlock"]) => super::locks::unlock(&mut state, id),
         ("POST", [what @ ("locks" | "places"), id, verb @ ("lock_down" | "cancel_lockdown")]) => {

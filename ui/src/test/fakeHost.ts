@@ -249,6 +249,13 @@ export class FakeHost implements Host {
     return { done: true, words: on ? `Kisi locked down ${row.name}: no one can unlock it until the lockdown is cancelled.` : `Kisi cancelled the lockdown of ${row.name}.` };
   }
 
+  /** What Kisi would say of an event's actor, by event uuid. */
+  actors: Record<string, string> = {};
+  async actorDetails(uuid: string) {
+    this.record('actorDetails', uuid);
+    return this.actors[uuid] ?? null;
+  }
+
   explanations: Record<string, string> = {};
   async explainEvent(uuid: string) {
     return this.explanations[uuid] ?? null;
