@@ -202,6 +202,12 @@ async fn the_running_doorwatch_offers_the_unlock_only_when_switched_on_and_for_s
         (main, "Main Entrance", Some("Ada Lovelace"))
     );
     assert!(fake.unlock_calls().is_empty(), "offering is not unlocking");
+    // Only a refused unlock offers it.
+    let mut ok = fake_kisi::event("ok1", chrono::Utc::now(), true, "Main Entrance", Some("Ada Lovelace"));
+    ok["object_id"] = main.into();
+    assert_eq!(delivery::deliver(&http, &url, &serde_json::to_vec(&ok).unwrap(), Some(SIGNING_KEY)).await.0, 200);
+    assert_eq!(doorwatch.unlock_offer("ok1").unwrap(), None);
+    assert!(doorwatch.unlock_door("ok1").await.unwrap_err().contains("refused unlock only"));
 
     let done = doorwatch.unlock_door("r2").await.unwrap();
     assert_eq!((done.done, done.words.as_str()), (true, "Kisi unlocked Main Entrance."));

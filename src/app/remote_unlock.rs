@@ -179,14 +179,15 @@ impl Doorwatch {
             .ok_or_else(|| "Remote unlock needs a Kisi API key: save one in Settings".to_owned())
     }
 
-    /// What the window offers for the stored event `uuid`: its door's unlock, or nothing. Never for
-    /// an unsigned delivery: anyone who knows the URL could invent "Ada was refused" to be let in.
+    /// What the window offers for the stored event `uuid`: for a refused unlock, its door's unlock;
+    /// else nothing. Never for an unsigned delivery: anyone who knows the URL could invent "Ada was
+    /// refused" to be let in.
     pub fn unlock_offer(&self, uuid: &str) -> Result<Option<UnlockOffer>, StoreError> {
         if self.unlocking_client().is_err() {
             return Ok(None);
         }
         let Some(stored) = self.read(|r| r.event(uuid))? else { return Ok(None) };
-        if stored.unverified() {
+        if stored.unverified() || stored.event.kind != EventKind::UnlockFailed {
             return Ok(None);
         }
         let operator = Operator::here("the Doorwatch app");
@@ -219,6 +220,9 @@ impl Doorwatch {
                 "That event was not signed by Kisi (anyone could have sent it), so Doorwatch does not unlock for it"
                     .into(),
             );
+        }
+        if stored.event.kind != EventKind::UnlockFailed {
+            return Err("Doorwatch offers to unlock a door for a refused unlock only".into());
         }
         let lock = lock_of(&stored.event).ok_or("Kisi did not say which lock this event happened at")?;
         let done = unlock(&client, &store, &lock, &Operator::here("the Doorwatch app")).await;
