@@ -5,7 +5,8 @@
  */
 export type DoorRow = { lock_id: number, name: string, place: string | null, place_id: number | null, 
 /**
- * "Offline", "Locked down", "Open", "Closed" (or "Unknown" when Kisi does not say).
+ * "Offline", "Locked down", "Forced open", "Held open" (an open incident), "Open", "Closed" (or
+ * "Unknown" when Kisi does not say).
  */
 state: string, 
 /**
