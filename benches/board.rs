@@ -10,6 +10,9 @@
 #[path = "../tests/support/fake_kisi/mod.rs"]
 mod fake_kisi;
 
+#[path = "support/timing.rs"]
+mod timing;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,6 +26,7 @@ use doorwatch::event::{format_time, Event, Source};
 use doorwatch::kisi::locks::{Lock, LockPlace};
 use doorwatch::kisi::{ApiKey, Client};
 use doorwatch::store::{Delivery, EventFilter, Reader, Store, StoreOptions, Synchronous, SCHEMA_VERSION};
+use timing::{ms, time};
 
 const EVENTS: i64 = 1_000_000;
 const DOORS: i64 = 200;
@@ -51,9 +55,9 @@ fn main() {
 
     println!("# Doors board and Who is in, {events} events, {DOORS} doors, {PEOPLE} people");
     println!();
-    let first_page = time(|| reader.events(&EventFilter::default(), None, 50).unwrap().events.len());
-    let doors = time(|| board(&reader, &locks, as_of, &zone).unwrap().len());
-    let people = time(|| WhoIsInView::of(&who_came_in(&reader, &zone, last_day).unwrap(), &zone).rows.len());
+    let first_page = time(RUNS, || reader.events(&EventFilter::default(), None, 50).unwrap().events.len());
+    let doors = time(RUNS, || board(&reader, &locks, as_of, &zone).unwrap().len());
+    let people = time(RUNS, || WhoIsInView::of(&who_came_in(&reader, &zone, last_day).unwrap(), &zone).rows.len());
     let shown = who_came_in(&reader, &zone, last_day).unwrap().people.len();
     println!("| view | median | p99 | / first page of the timeline (same run) | target |");
     println!("|---|---|---|---|---|");
@@ -130,26 +134,6 @@ fn lock(k: i64) -> Lock {
         unlocked: false,
         locked_down: false,
     }
-}
-
-/// Times `f` over `RUNS` runs after a warm-up; (median, p99) in seconds.
-fn time(mut f: impl FnMut() -> usize) -> (f64, f64) {
-    for _ in 0..5 {
-        std::hint::black_box(f());
-    }
-    let mut samples: Vec<f64> = (0..RUNS)
-        .map(|_| {
-            let t = Instant::now();
-            std::hint::black_box(f());
-            t.elapsed().as_secs_f64()
-        })
-        .collect();
-    samples.sort_by(f64::total_cmp);
-    (samples[RUNS / 2], samples[RUNS * 99 / 100])
-}
-
-fn ms(s: f64) -> String {
-    format!("{:.2} ms", s * 1000.0)
 }
 
 /// A year of events through the real writer: the first `events - 3 × PEOPLE` spread over 364 days,

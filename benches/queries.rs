@@ -7,11 +7,15 @@
 //! over 365 days, 12 doors, 300 people (30 first names × 10 last names), about 5 % failed unlocks. Each query runs 200 times warm; the
 //! table shows the median and the 99th percentile.
 
+#[path = "support/timing.rs"]
+mod timing;
+
 use std::path::Path;
 use std::time::Instant;
 
 use doorwatch::event::{format_time, Event, Source};
 use doorwatch::store::{Cursor, Delivery, EventFilter, Reader, Store, StoreOptions, Synchronous, SCHEMA_VERSION};
+use timing::{ms, time};
 
 const EVENTS: i64 = 1_000_000;
 const DAY: i64 = 86_400_000;
@@ -52,14 +56,14 @@ fn main() {
     println!();
     println!("| query | median | p99 | baseline (same run) | median | p99 | speed-up |");
     println!("|---|---|---|---|---|---|---|");
-    let first = time(|| reader.events(&EventFilter::default(), None, 50).unwrap().events.len());
-    let offset_first = time(|| offset_page(&raw, 0));
+    let first = time(RUNS, || reader.events(&EventFilter::default(), None, 50).unwrap().events.len());
+    let offset_first = time(RUNS, || offset_page(&raw, 0));
     row("first page (50, newest)", first, "OFFSET 0", offset_first);
-    let deep_page = time(|| reader.events(&EventFilter::default(), Some(deep_cursor), 50).unwrap().events.len());
-    let offset_deep = time(|| offset_page(&raw, deep));
+    let deep_page = time(RUNS, || reader.events(&EventFilter::default(), Some(deep_cursor), 50).unwrap().events.len());
+    let offset_deep = time(RUNS, || offset_page(&raw, deep));
     row(&format!("page at row {deep} (keyset)"), deep_page, &format!("OFFSET {deep}"), offset_deep);
-    let failed_door = time(|| reader.events(&door_month, None, 50).unwrap().events.len());
-    let failed_door_scan = time(|| {
+    let failed_door = time(RUNS, || reader.events(&door_month, None, 50).unwrap().events.len());
+    let failed_door_scan = time(RUNS, || {
         raw.prepare_cached(
             "SELECT id FROM events NOT INDEXED WHERE kind = 'unlock_failed' AND object_name = 'Back Door' COLLATE NOCASE
              AND created_at >= ?1 ORDER BY created_at DESC, id DESC LIMIT 50",
@@ -70,8 +74,8 @@ fn main() {
         .count()
     });
     row("failed at one door, last 30 days", failed_door, "full scan", failed_door_scan);
-    let counts = time(|| reader.counts_since(today).unwrap().total() as usize);
-    let counts_scan = time(|| {
+    let counts = time(RUNS, || reader.counts_since(today).unwrap().total() as usize);
+    let counts_scan = time(RUNS, || {
         raw.prepare_cached("SELECT kind, count(*) FROM events NOT INDEXED WHERE created_at >= ?1 GROUP BY kind")
             .unwrap()
             .query_map([today], |r| r.get::<_, i64>(1))
@@ -79,8 +83,8 @@ fn main() {
             .count()
     });
     row("counts for today by kind", counts, "full scan", counts_scan);
-    let heat = time(|| reader.failures_by_door_and_hour(month, end, 3600).unwrap().len());
-    let heat_scan = time(|| {
+    let heat = time(RUNS, || reader.failures_by_door_and_hour(month, end, 3600).unwrap().len());
+    let heat_scan = time(RUNS, || {
         raw.prepare_cached(
             "SELECT object_name, (created_at / 1000 + 3600) % 86400 / 3600, count(*) FROM events NOT INDEXED
              WHERE kind = 'unlock_failed' AND created_at >= ?1 AND created_at < ?2 GROUP BY 1, 2",
@@ -93,8 +97,8 @@ fn main() {
     row("failures per door × hour, 30 days", heat, "full scan", heat_scan);
     for (words, like) in [("grace hop", "%grace hop%"), ("denied", "%denied%")] {
         let filter = EventFilter { search: Some(words.into()), ..Default::default() };
-        let ours = time(|| reader.events(&filter, None, 50).unwrap().events.len());
-        let scan = time(|| {
+        let ours = time(RUNS, || reader.events(&filter, None, 50).unwrap().events.len());
+        let scan = time(RUNS, || {
             raw.prepare_cached(
                 "SELECT id FROM events WHERE actor_label LIKE ?1 OR object_name LIKE ?1 OR error_message LIKE ?1
                  ORDER BY created_at DESC, id DESC LIMIT 50",
@@ -106,32 +110,12 @@ fn main() {
         });
         row(&format!("free text \"{words}\", first page"), ours, "LIKE '%…%' newest first", scan);
     }
-    let last = time(|| reader.last_received_at().unwrap().map_or(0, |_| 1));
+    let last = time(RUNS, || reader.last_received_at().unwrap().map_or(0, |_| 1));
     println!("| time of the last event | {} | {} | | | | |", ms(last.0), ms(last.1));
 }
 
 fn usable(path: &Path, events: i64) -> bool {
     path.exists() && Reader::open(path).and_then(|r| r.count()).map(|n| n == events).unwrap_or(false)
-}
-
-/// Times `f` over `RUNS` runs after a warm-up; returns (median, p99) in seconds.
-fn time(mut f: impl FnMut() -> usize) -> (f64, f64) {
-    for _ in 0..10 {
-        std::hint::black_box(f());
-    }
-    let mut samples: Vec<f64> = (0..RUNS)
-        .map(|_| {
-            let t = Instant::now();
-            std::hint::black_box(f());
-            t.elapsed().as_secs_f64()
-        })
-        .collect();
-    samples.sort_by(f64::total_cmp);
-    (samples[RUNS / 2], samples[RUNS * 99 / 100])
-}
-
-fn ms(s: f64) -> String {
-    format!("{:.3} ms", s * 1000.0)
 }
 
 fn row(name: &str, ours: (f64, f64), baseline: &str, theirs: (f64, f64)) {
