@@ -10,6 +10,8 @@
 #[path = "../tests/support/fake_kisi/mod.rs"]
 mod fake_kisi;
 
+#[path = "support/fill.rs"]
+mod fill;
 #[path = "support/timing.rs"]
 mod timing;
 
@@ -22,10 +24,10 @@ use doorwatch::alert::zone::Zone;
 use doorwatch::app::doors::board;
 use doorwatch::app::online::{Online, OnlineConfig};
 use doorwatch::app::presence::{who_came_in, WhoIsInView};
-use doorwatch::event::{format_time, Event, Source};
+use doorwatch::event::format_time;
 use doorwatch::kisi::locks::{Lock, LockPlace};
 use doorwatch::kisi::{ApiKey, Client};
-use doorwatch::store::{Delivery, EventFilter, Reader, Store, StoreOptions, Synchronous, SCHEMA_VERSION};
+use doorwatch::store::{EventFilter, Reader, Store, StoreOptions, SCHEMA_VERSION};
 use timing::{ms, time};
 
 const EVENTS: i64 = 1_000_000;
@@ -139,53 +141,22 @@ fn lock(k: i64) -> Lock {
 /// A year of events through the real writer: the first `events - 3 × PEOPLE` spread over 364 days,
 /// then the last day, on which each of the people unlocks three times.
 fn build(path: &Path, events: i64) {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let store =
-        Store::open(path, StoreOptions { synchronous: Synchronous::Normal, ..StoreOptions::default() }).unwrap();
-    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
     let last_day = START + 364 * DAY;
     let spread = events - 3 * PEOPLE;
-    rt.block_on(async {
-        let chunk = 20_000;
-        for start in (0..events).step_by(chunk) {
-            let mut tasks = Vec::with_capacity(chunk);
-            for i in start..(start + chunk as i64).min(events) {
-                let r = next();
-                let (at, person) = if i < spread {
-                    (START + i * 364 * DAY / spread + (r % 60_000) as i64, (r >> 8) as i64 % PEOPLE)
-                } else {
-                    let k = i - spread;
-                    (last_day + 7 * 3_600_000 + k * 12_000 + (r % 1000) as i64, k % PEOPLE)
-                };
-                let door = (r >> 20) as i64 % DOORS;
-                let ok = (r >> 32) % 20 != 0;
-                let body = format!(
-                    r#"{{"uuid":"board-{i:010}","actor_type":"User","actor_id":{person},"actor_name":"Person {person}","object_type":"Lock","object_id":{},"object_name":"Door {door}","place_id":3301,"success":{ok},"type":"lock.unlock","created_at":"{}"}}"#,
-                    5000 + door,
-                    format_time(at)
-                );
-                let delivery = Delivery {
-                    event: Event::from_json(body.as_bytes()).unwrap(),
-                    received_at: at + 900,
-                    verified: true,
-                    source: Source::Webhook,
-                };
-                let store = store.clone();
-                tasks.push(tokio::spawn(async move { store.ingest(delivery).await.unwrap() }));
-            }
-            for t in tasks {
-                t.await.unwrap();
-            }
-            if start % 200_000 == 0 {
-                eprintln!("  … {start} events");
-            }
-        }
+    fill::fill(path, events, 0x9e37_79b9_7f4a_7c15, |i, r| {
+        let (at, person) = if i < spread {
+            (START + i * 364 * DAY / spread + (r % 60_000) as i64, (r >> 8) as i64 % PEOPLE)
+        } else {
+            let k = i - spread;
+            (last_day + 7 * 3_600_000 + k * 12_000 + (r % 1000) as i64, k % PEOPLE)
+        };
+        let door = (r >> 20) as i64 % DOORS;
+        let ok = (r >> 32) % 20 != 0;
+        let body = format!(
+            r#"{{"uuid":"board-{i:010}","actor_type":"User","actor_id":{person},"actor_name":"Person {person}","object_type":"Lock","object_id":{},"object_name":"Door {door}","place_id":3301,"success":{ok},"type":"lock.unlock","created_at":"{}"}}"#,
+            5000 + door,
+            format_time(at)
+        );
+        (at, body.into_bytes())
     });
-    drop(store);
 }

@@ -221,10 +221,10 @@ async fn bare_handler(
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
-    if state.1.verify(&body, headers.get("x-signature").map(|v| v.as_bytes())).is_err() {
-        return StatusCode::UNAUTHORIZED;
-    }
-    let Ok(e) = Event::from_json(&body) else { return StatusCode::BAD_REQUEST };
+    let e = match checked(&state.1, &headers, &body) {
+        Ok(e) => e,
+        Err(status) => return status,
+    };
     let now = chrono::Utc::now().timestamp_millis();
     let conn = state.0.lock().unwrap();
     match conn.execute(
@@ -234,6 +234,12 @@ async fn bare_handler(
         Ok(_) => StatusCode::OK,
         Err(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
+}
+
+/// What both baselines do before they store: check the signature (401), parse (400).
+fn checked(key: &SigningKey, headers: &HeaderMap, body: &Bytes) -> Result<Event, StatusCode> {
+    key.verify(body, headers.get("x-signature").map(|v| v.as_bytes())).map_err(|_| StatusCode::UNAUTHORIZED)?;
+    Event::from_json(body).map_err(|_| StatusCode::BAD_REQUEST)
 }
 
 /// The baseline design: everything in the handler, one transaction and one fsync per request.
@@ -251,10 +257,10 @@ async fn naive_handler(
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
-    if state.1.verify(&body, headers.get("x-signature").map(|v| v.as_bytes())).is_err() {
-        return StatusCode::UNAUTHORIZED;
-    }
-    let Ok(e) = Event::from_json(&body) else { return StatusCode::BAD_REQUEST };
+    let e = match checked(&state.1, &headers, &body) {
+        Ok(e) => e,
+        Err(status) => return status,
+    };
     let conn = state.0.lock().unwrap();
     let now = chrono::Utc::now().timestamp_millis();
     let result = conn.execute(

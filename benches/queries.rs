@@ -7,14 +7,16 @@
 //! over 365 days, 12 doors, 300 people (30 first names × 10 last names), about 5 % failed unlocks. Each query runs 200 times warm; the
 //! table shows the median and the 99th percentile.
 
+#[path = "support/fill.rs"]
+mod fill;
 #[path = "support/timing.rs"]
 mod timing;
 
 use std::path::Path;
 use std::time::Instant;
 
-use doorwatch::event::{format_time, Event, Source};
-use doorwatch::store::{Cursor, Delivery, EventFilter, Reader, Store, StoreOptions, Synchronous, SCHEMA_VERSION};
+use doorwatch::event::format_time;
+use doorwatch::store::{Cursor, EventFilter, Reader, SCHEMA_VERSION};
 use timing::{ms, time};
 
 const EVENTS: i64 = 1_000_000;
@@ -141,41 +143,10 @@ fn offset_page(conn: &rusqlite::Connection, offset: usize) -> usize {
 
 /// Fills a store through the real writer with reproducible pseudo-random events.
 fn build(path: &Path, events: i64) {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let store =
-        Store::open(path, StoreOptions { synchronous: Synchronous::Normal, ..StoreOptions::default() }).unwrap();
-    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
-    rt.block_on(async {
-        let chunk = 20_000;
-        for start in (0..events).step_by(chunk) {
-            let mut tasks = Vec::with_capacity(chunk);
-            for i in start..(start + chunk as i64).min(events) {
-                let r = next();
-                let at = START + (i * 365 * DAY) / events + (r % 60_000) as i64;
-                let delivery = Delivery {
-                    event: Event::from_json(&body(i, at, r)).unwrap(),
-                    received_at: at + 900,
-                    verified: true,
-                    source: Source::Webhook,
-                };
-                let store = store.clone();
-                tasks.push(tokio::spawn(async move { store.ingest(delivery).await.unwrap() }));
-            }
-            for t in tasks {
-                t.await.unwrap();
-            }
-            if start % 200_000 == 0 {
-                eprintln!("  … {start} events");
-            }
-        }
+    fill::fill(path, events, 0x2545_f491_4f6c_dd1d, |i, r| {
+        let at = START + (i * 365 * DAY) / events + (r % 60_000) as i64;
+        (at, body(i, at, r))
     });
-    drop(store);
 }
 
 const FIRST: [&str; 30] = [

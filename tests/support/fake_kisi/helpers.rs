@@ -81,3 +81,19 @@ pub(super) fn int_param(query: &Query, name: &str, default: i64, range: RangeInc
 pub(super) fn wrapped(body: &[u8], key: &str) -> Option<Map<String, Value>> {
     serde_json::from_slice::<Value>(body).ok()?.get(key)?.as_object().cloned()
 }
+
+/// One page of a list (API.md §1): `limit` (default `default_limit`, at most 250) and `offset` from the
+/// query, answered as the bare array with `X-Collection-Range` naming the requested range, even past the
+/// total; 422 for a parameter out of range.
+pub(super) fn page(query: &Query, default_limit: i64, all: Vec<Value>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let Some(limit) = int_param(query, "limit", default_limit, 1..=250) else {
+        return super::errors::validation_error("limit", "must be between 1 and 250");
+    };
+    let Some(offset) = int_param(query, "offset", 0, 0..=20000) else {
+        return super::errors::validation_error("offset", "must be between 0 and 20000");
+    };
+    let range = format!("{}-{}/{}", offset, offset + limit - 1, all.len());
+    let page: Vec<Value> = all.into_iter().skip(offset as usize).take(limit as usize).collect();
+    (axum::http::StatusCode::OK, [("x-collection-range", range)], axum::Json(page)).into_response()
+}

@@ -7,7 +7,7 @@ use chrono::Utc;
 use serde_json::{json, Map, Value};
 
 use super::errors::{not_found, push_error, validation_error, validation_errors};
-use super::helpers::{int_param, param, timestamp, wrapped};
+use super::helpers::{page, param, timestamp, wrapped};
 use super::{FakeIntegration, Query, State, ORGANIZATION_ID};
 
 /// Event types accepted in `enabled_events`: the families of `event-types.txt` a door monitor can care about
@@ -72,12 +72,6 @@ fn integration_object(i: &FakeIntegration) -> Value {
 }
 
 pub(super) fn list_integrations(state: &State, query: &Query) -> Response {
-    let Some(limit) = int_param(query, "limit", 10, 1..=250) else {
-        return validation_error("limit", "must be between 1 and 250");
-    };
-    let Some(offset) = int_param(query, "offset", 0, 0..=20000) else {
-        return validation_error("offset", "must be between 0 and 20000");
-    };
     // Of the filters, `ids` (comma-separated) and `enabled`; the others concern places, groups and names.
     let ids = param(query, "ids").map(|s| s.split(',').map(|id| id.trim().to_string()).collect::<Vec<_>>());
     let enabled = param(query, "enabled").map(|s| s == "true");
@@ -87,10 +81,7 @@ pub(super) fn list_integrations(state: &State, query: &Query) -> Response {
         .filter(|i| ids.as_ref().is_none_or(|ids| ids.contains(&i.id.to_string())))
         .filter(|i| enabled.is_none_or(|enabled| i.enabled == enabled))
         .collect();
-    let page: Vec<Value> = matching.iter().skip(offset as usize).take(limit as usize).map(|i| summary(i)).collect();
-    // The requested range, even past the total (API.md §1).
-    let range = format!("{}-{}/{}", offset, offset + limit - 1, matching.len());
-    (StatusCode::OK, [("x-collection-range", range)], Json(page)).into_response()
+    page(query, 10, matching.iter().map(|i| summary(i)).collect())
 }
 
 /// Checks the fields of an `integration` body and writes the valid ones into `target`; returns the problems

@@ -9,8 +9,8 @@ use axum::Json;
 use chrono::Utc;
 use serde_json::{json, Value};
 
-use super::errors::{not_found, validation_error};
-use super::helpers::{int_param, param, timestamp};
+use super::errors::not_found;
+use super::helpers::{page, param, timestamp};
 use super::{Query, State, ORGANIZATION_ID, PLACE_ID};
 
 /// A lock as the fake keeps it.
@@ -96,18 +96,10 @@ pub(super) fn home_place(state: &State) -> (i64, String) {
 }
 
 pub(super) fn list_locks(state: &State, query: &Query) -> Response {
-    let Some(limit) = int_param(query, "limit", 50, 1..=250) else {
-        return validation_error("limit", "must be between 1 and 250");
-    };
-    let Some(offset) = int_param(query, "offset", 0, 0..=20000) else {
-        return validation_error("offset", "must be between 0 and 20000");
-    };
     let words = param(query, "query").map(str::to_lowercase);
     let matching: Vec<&FakeLock> =
         state.locks.iter().filter(|l| words.as_ref().is_none_or(|w| l.name.to_lowercase().contains(w))).collect();
-    let page: Vec<Value> = matching.iter().skip(offset as usize).take(limit as usize).map(|l| l.json()).collect();
-    let range = format!("{}-{}/{}", offset, offset + limit - 1, matching.len());
-    (StatusCode::OK, [("x-collection-range", range)], Json(page)).into_response()
+    page(query, 50, matching.iter().map(|l| l.json()).collect())
 }
 
 pub(super) fn one_lock(state: &State, id: &str) -> Response {

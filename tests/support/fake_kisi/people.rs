@@ -1,13 +1,12 @@
 //! Access links and users (API.md §14, §15): `GET /group_links` (paged, filtered by `ids=` — there is no
 //! `GET /group_links/{id}`) and `GET /users/{id}`, with the fields of the reference's examples.
 
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::errors::{not_found, validation_error};
-use super::helpers::{int_param, param};
+use super::errors::not_found;
+use super::helpers::{page, param};
 use super::{Query, State};
 
 /// A GroupLink object (§14) with every required key.
@@ -37,12 +36,6 @@ pub(super) fn user(id: i64, name: &str, access_enabled: bool) -> Value {
 }
 
 pub(super) fn list_group_links(state: &State, query: &Query) -> Response {
-    let Some(limit) = int_param(query, "limit", 10, 1..=250) else {
-        return validation_error("limit", "must be between 1 and 250");
-    };
-    let Some(offset) = int_param(query, "offset", 0, 0..=20000) else {
-        return validation_error("offset", "must be between 0 and 20000");
-    };
     let ids: Option<Vec<i64>> =
         param(query, "ids").map(|ids| ids.split(',').filter_map(|i| i.trim().parse().ok()).collect());
     let matching: Vec<&Value> = state
@@ -50,9 +43,7 @@ pub(super) fn list_group_links(state: &State, query: &Query) -> Response {
         .iter()
         .filter(|l| ids.as_ref().is_none_or(|ids| l["id"].as_i64().is_some_and(|id| ids.contains(&id))))
         .collect();
-    let page: Vec<Value> = matching.iter().skip(offset as usize).take(limit as usize).map(|v| (*v).clone()).collect();
-    let range = format!("{}-{}/{}", offset, offset + limit - 1, matching.len());
-    (StatusCode::OK, [("x-collection-range", range)], Json(page)).into_response()
+    page(query, 10, matching.into_iter().cloned().collect())
 }
 
 pub(super) fn one_user(state: &State, id: &str) -> Response {

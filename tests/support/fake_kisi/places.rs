@@ -1,12 +1,9 @@
 //! `GET /places` (API.md §8): the organization's places, paged, with the Place fields Kisi requires.
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::errors::validation_error;
-use super::helpers::int_param;
+use super::helpers::page;
 use super::{Query, State, ORGANIZATION_ID};
 
 /// A Place object as §8 lists its required fields.
@@ -24,13 +21,5 @@ pub(super) fn place(id: i64, name: &str, time_zone: Option<&str>, locks_count: i
 }
 
 pub(super) fn list_places(state: &State, query: &Query) -> Response {
-    let Some(limit) = int_param(query, "limit", 50, 1..=250) else {
-        return validation_error("limit", "must be between 1 and 250");
-    };
-    let Some(offset) = int_param(query, "offset", 0, 0..=20000) else {
-        return validation_error("offset", "must be between 0 and 20000");
-    };
-    let page: Vec<Value> = state.places.iter().skip(offset as usize).take(limit as usize).cloned().collect();
-    let range = format!("{}-{}/{}", offset, offset + limit - 1, state.places.len());
-    (StatusCode::OK, [("x-collection-range", range)], Json(page)).into_response()
+    page(query, 50, state.places.clone())
 }

@@ -4,13 +4,12 @@
 //! the inactivity timeout of their last unlock, `inactive` after it, `expired` for past dates.
 
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Value};
 
-use super::errors::{error, not_found, validation_error};
-use super::helpers::{int_param, param, parse_time, timestamp};
+use super::errors::{error, not_found};
+use super::helpers::{page, param, parse_time, timestamp};
 use super::{Query, State};
 
 /// How long after the last unlock a person still counts as on site (NS; the fake's choice).
@@ -38,12 +37,6 @@ pub(super) fn list_presences(state: &State, query: &Query) -> Response {
         NaiveDate::parse_from_str(d, "%Y-%m-%d").ok().or_else(|| parse_time(d).map(|t| zone.local(t).date_naive()))
     });
     let Some(date) = date else { return error(StatusCode::BAD_REQUEST, "date is missing or not a date") };
-    let Some(limit) = int_param(query, "limit", 10, 1..=250) else {
-        return validation_error("limit", "must be between 1 and 250");
-    };
-    let Some(offset) = int_param(query, "offset", 0, 0..=20000) else {
-        return validation_error("offset", "must be between 0 and 20000");
-    };
     let day_start = DateTime::<Utc>::from_timestamp_millis(zone.to_utc(date.and_hms_opt(0, 0, 0).unwrap())).unwrap();
     let day_end = day_start + chrono::Duration::days(1);
     let mut people: Vec<Seen> = Vec::new();
@@ -96,7 +89,5 @@ pub(super) fn list_presences(state: &State, query: &Query) -> Response {
             })
         })
         .collect();
-    let page: Vec<Value> = all.iter().skip(offset as usize).take(limit as usize).cloned().collect();
-    let range = format!("{}-{}/{}", offset, offset + limit - 1, all.len());
-    (StatusCode::OK, [("x-collection-range", range)], Json(page)).into_response()
+    page(query, 10, all)
 }
