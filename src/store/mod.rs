@@ -17,6 +17,7 @@ mod query;
 mod rejection;
 pub mod retention;
 mod schema;
+mod text_index;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -197,7 +198,7 @@ struct Inner {
     path: PathBuf,
     jobs: Option<mpsc::Sender<writer::Job>>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
-    checkpointer: Mutex<Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>>,
+    checkpointer: Mutex<Option<(checkpoint::Nudge, std::thread::JoinHandle<()>)>>,
     feed: broadcast::Sender<Arc<StoredEvent>>,
     busy_timeout: Duration,
 }
@@ -209,8 +210,8 @@ impl Drop for Inner {
             let _ = thread.join();
         }
         // After the writer, so the final checkpoint sees every commit.
-        if let Some((stop, thread)) = self.checkpointer.lock().ok().and_then(|mut c| c.take()) {
-            let _ = stop.send(());
+        if let Some((nudge, thread)) = self.checkpointer.lock().ok().and_then(|mut c| c.take()) {
+            nudge.stop();
             let _ = thread.join();
         }
     }
@@ -233,17 +234,16 @@ impl Store {
             path: path.to_owned(),
             reason: format!("cannot start a database thread: {e}"),
         };
-        let (stop_checkpoints, stop) = std::sync::mpsc::channel();
-        let checkpointer = checkpoint::spawn(checkpoint_conn, stop).map_err(thread_error)?;
+        let (nudge, checkpointer) = checkpoint::spawn(checkpoint_conn).map_err(thread_error)?;
         let (jobs, rx) = mpsc::channel(QUEUE_CAPACITY);
         let (feed, _) = broadcast::channel(FEED_CAPACITY);
-        let thread = writer::spawn(conn, rx, feed.clone()).map_err(thread_error)?;
+        let thread = writer::spawn(conn, rx, feed.clone(), nudge.clone()).map_err(thread_error)?;
         Ok(Store {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
                 jobs: Some(jobs),
                 thread: Mutex::new(Some(thread)),
-                checkpointer: Mutex::new(Some((stop_checkpoints, checkpointer))),
+                checkpointer: Mutex::new(Some((nudge, checkpointer))),
                 feed,
                 busy_timeout: options.busy_timeout,
             }),

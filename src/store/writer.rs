@@ -9,9 +9,12 @@
 use std::sync::Arc;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+use super::checkpoint::Nudge;
 use super::incidents::{self, IncidentChange};
+use super::text_index::{self, Next, TextIndex};
 use super::{Delivery, Ingested, MetaChange, Rejection, StoreError, StoredEvent};
 use crate::event::Source;
 
@@ -57,15 +60,58 @@ pub(super) fn spawn(
     conn: Connection,
     jobs: mpsc::Receiver<Job>,
     feed: broadcast::Sender<Arc<StoredEvent>>,
+    checkpoints: Nudge,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new().name("doorwatch-writer".into()).spawn(move || run(conn, jobs, feed))
+    std::thread::Builder::new().name("doorwatch-writer".into()).spawn(move || run(conn, jobs, feed, checkpoints))
 }
 
-fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Job>, feed: broadcast::Sender<Arc<StoredEvent>>) {
+fn run(
+    mut conn: Connection,
+    mut jobs: mpsc::Receiver<Job>,
+    feed: broadcast::Sender<Arc<StoredEvent>>,
+    checkpoints: Nudge,
+) {
+    Nudge::watch(&conn);
+    let mut text = match TextIndex::load(&conn) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read where the full-text index stands; it is not kept up this time");
+            None
+        }
+    };
+    // Only to wait for a job with a timeout (the queue is a tokio channel); no task ever runs on it.
+    let waiter = tokio::runtime::Builder::new_current_thread().enable_time().build().ok();
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    // `blocking_recv` returns None once every sender is gone and the queue is empty, so everything
-    // that was queued is committed before the thread ends.
-    while let Some(job) = jobs.blocking_recv() {
+    loop {
+        // Deliveries first: the index follows when the queue is empty (or quiet, for a few rows).
+        let job = match (text.as_ref().map(TextIndex::next), &waiter) {
+            (Some(next @ (Next::Now | Next::Must)), _) => match jobs.try_recv() {
+                Ok(job) => {
+                    if next == Next::Must {
+                        follow(&mut text, &mut conn);
+                    }
+                    Some(job)
+                }
+                Err(TryRecvError::Empty) => {
+                    follow(&mut text, &mut conn);
+                    continue;
+                }
+                Err(TryRecvError::Disconnected) => None,
+            },
+            (Some(Next::WhenQuiet), Some(waiter)) => {
+                match waiter.block_on(async { tokio::time::timeout(text_index::QUIET, jobs.recv()).await }) {
+                    Ok(job) => job,
+                    Err(_quiet) => {
+                        follow(&mut text, &mut conn);
+                        continue;
+                    }
+                }
+            }
+            // `blocking_recv` returns None once every sender is gone and the queue is empty, so
+            // everything that was queued is committed before the thread ends.
+            _ => jobs.blocking_recv(),
+        };
+        let Some(job) = job else { break };
         batch.push(job);
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
@@ -73,17 +119,34 @@ fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Job>, feed: broadcast::Sen
                 Err(_) => break,
             }
         }
-        commit(&mut conn, &mut batch, &feed);
+        let newest = commit(&mut conn, &mut batch, &feed);
+        checkpoints.after_commit();
+        if let (Some(text), Some(id)) = (text.as_mut(), newest) {
+            text.committed(id);
+        }
+    }
+    // Everything is committed; index the rest, so the next start has nothing to catch up.
+    while let Some(t) = text.as_mut().filter(|t| t.next() != Next::Sleep) {
+        t.follow(&mut conn);
     }
 }
 
-fn commit(conn: &mut Connection, batch: &mut Vec<Job>, feed: &broadcast::Sender<Arc<StoredEvent>>) {
+fn follow(text: &mut Option<TextIndex>, conn: &mut Connection) {
+    if let Some(text) = text {
+        text.follow(conn);
+    }
+}
+
+/// Commits the batch and answers each job; the newest event id it stored, if any.
+fn commit(conn: &mut Connection, batch: &mut Vec<Job>, feed: &broadcast::Sender<Arc<StoredEvent>>) -> Option<i64> {
+    let mut newest = None;
     match write(conn, batch) {
         Ok(outcomes) => {
             for (job, outcome) in batch.drain(..).zip(outcomes) {
                 match (job, outcome) {
                     (Job::Insert { reply, .. }, Outcome::Event(outcome)) => {
                         if let Ingested::Stored(event) = &outcome {
+                            newest = newest.max(Some(event.id));
                             // No subscriber is fine: the store is the source of truth.
                             let _ = feed.send(Arc::clone(event));
                         }
@@ -124,6 +187,7 @@ fn commit(conn: &mut Connection, batch: &mut Vec<Job>, feed: &broadcast::Sender<
             }
         }
     }
+    newest
 }
 
 /// Writes the batch in one transaction. Returns one outcome per job.
