@@ -6,10 +6,10 @@ set -euo pipefail
 
 packages_for() {
   case "$1" in
-    core) echo "build-essential pkg-config" ;;
+    core) echo "build-essential pkg-config libdbus-1-dev" ;;
     desktop) echo "build-essential pkg-config file libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev" ;;
-    e2e) echo "xvfb webkit2gtk-driver dbus dbus-x11 dunst x11-utils imagemagick" ;;
-    bench) echo "build-essential" ;;
+    e2e) echo "xvfb webkit2gtk-driver dbus dbus-x11 dunst x11-utils imagemagick gnome-keyring" ;;
+    bench) echo "build-essential valgrind strace" ;;
     icons) echo "librsvg2-bin imagemagick" ;;
     fuzz) echo "build-essential" ;;
     dist) echo "curl openssl sqlite3 xvfb dbus x11-utils" ;;

@@ -36,6 +36,11 @@ const HIDDEN: &str = "--hidden";
 pub fn run() {
     init_logging();
     let hidden = std::env::args().any(|a| a == HIDDEN);
+    // The single-instance check's D-Bus connection (zbus, on Linux) runs on tokio when it is made inside
+    // a tokio runtime; outside one, zbus starts a thread pool of its own that wakes twice a second for
+    // as long as the app runs (BENCHMARKS.md, "Idle cost"). So the builder runs inside Tauri's runtime.
+    let runtime = tauri::async_runtime::handle();
+    let _inside = runtime.inner().enter();
     let app = tauri::Builder::default()
         // First, so a second launch hands over to the running app before anything else starts.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| windows::show_main(app)))
@@ -90,6 +95,7 @@ pub fn run() {
             log_notices(outputs.notices);
             tray::build(app)?;
             tray::follow(handle.clone());
+            windows::follow_status(handle.clone());
             // benches/desktop/ times start-up to this line.
             tracing::info!("tray ready");
             if !hidden {

@@ -122,3 +122,16 @@ fn save(app: &AppHandle, g: Geometry) -> std::io::Result<()> {
     }
     std::fs::write(p, serde_json::to_vec(&g).map_err(std::io::Error::other)?)
 }
+
+/// Tells the window whenever the running state changes (the tunnel, Kisi's webhook, a catch-up, a
+/// pause, an incident), so it reads its status then rather than asking every few seconds.
+pub fn follow_status(app: AppHandle) {
+    let mut running = app.state::<AppState>().doorwatch.running();
+    tauri::async_runtime::spawn(async move {
+        while running.changed().await.is_ok() {
+            if app.get_webview_window(MAIN).is_some() {
+                let _ = tauri::Emitter::emit(&app, "status-changed", ());
+            }
+        }
+    });
+}

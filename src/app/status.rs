@@ -93,9 +93,34 @@ pub fn ago(ms: i64) -> String {
     }
 }
 
+/// How long until [`ago`]`(ms)` says something else: the moment a window showing it must read it again.
+pub fn ago_changes_in(ms: i64) -> i64 {
+    const MIN: i64 = 60_000;
+    const HOUR: i64 = 60 * MIN;
+    const DAY: i64 = 24 * HOUR;
+    let ms = ms.max(0);
+    match ms {
+        _ if ms < MIN => MIN - ms,
+        _ if ms < HOUR => MIN - ms % MIN,
+        _ if ms < DAY => HOUR - ms % HOUR,
+        _ if ms < 2 * DAY => 2 * DAY - ms,
+        _ => DAY - ms % DAY,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_words_change_exactly_when_said() {
+        for ms in [0, 59_999, 60_000, 61_500, 3_599_999, 3_600_000, 7_300_000, 86_399_999, 86_400_000, 200_000_000] {
+            let next = ago_changes_in(ms);
+            assert!(next > 0, "{ms}");
+            assert_eq!(ago(ms), ago(ms + next - 1), "unchanged until then ({ms})");
+            assert_ne!(ago(ms), ago(ms + next), "changed then ({ms})");
+        }
+    }
 
     #[test]
     fn the_summary_reads_as_a_sentence() {

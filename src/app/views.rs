@@ -32,6 +32,10 @@ pub struct StatusView {
     pub webhook_url: Option<String>,
     /// "3 min ago": when the last event arrived, in the words the tray uses too.
     pub last_event_ago: Option<String>,
+    /// When (Unix ms) `last_event_ago` will say something else: the window reads the status again then,
+    /// and never on a timer otherwise. `None` when nothing here ages.
+    #[ts(type = "number | null")]
+    pub words_change_at: Option<i64>,
     /// What about trusting deliveries needs the user (the signing key cannot be read; the receiver is
     /// public without one): the window shows it as a banner.
     pub trust_problem: Option<String>,
@@ -125,9 +129,12 @@ impl Doorwatch {
             (None, Some(problem)) => format!("{} · {problem}", status.summary(utc)),
             (None, None) => status.summary(utc),
         };
-        let last_event_ago = status.last_event_at.map(|at| crate::app::status::ago(utc.timestamp_millis() - at));
+        let now = utc.timestamp_millis();
+        let last_event_ago = status.last_event_at.map(|at| crate::app::status::ago(now - at));
+        let words_change_at = status.last_event_at.map(|at| now + crate::app::status::ago_changes_in(now - at));
         Ok(StatusView {
             last_event_ago,
+            words_change_at,
             status,
             summary,
             alerts_paused_until: self.alerts_paused_until().map(|t| t.timestamp_millis()),

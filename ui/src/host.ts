@@ -42,6 +42,8 @@ export interface Host {
   exportCsv(filter: EventFilter): Promise<string | null>;
   /** The tray's "Settings…" and a notification's "Open" ask the window to show something. */
   onRequest(handler: (r: WindowRequest) => void): Promise<void>;
+  /** The running state changed (tunnel, Kisi, a catch-up, a pause, an incident): read the status again. */
+  onStatusChange(handler: () => void): Promise<void>;
   /** The rules as Settings edits them (unsaved), in the core's words, each with its problem if any. */
   describeRules(rules: Rule[], alerts: AlertSettings): Promise<RulesView>;
   /** Why an event alerted, or why not, in words; null when the event is unknown. */
@@ -112,5 +114,8 @@ export const tauriHost: Host = {
     await listen<string>('show-event', (e) => handler({ event: e.payload }));
     await listen<[number, number]>('show-period', (e) => handler({ period: e.payload }));
     await listen<string>('show-unlock', (e) => handler({ unlock: e.payload }));
+  },
+  async onStatusChange(handler) {
+    await listen('status-changed', () => handler());
   },
 };

@@ -25,6 +25,11 @@ webhook_url: string | null,
  */
 last_event_ago: string | null, 
 /**
+ * When (Unix ms) `last_event_ago` will say something else: the window reads the status again then,
+ * and never on a timer otherwise. `None` when nothing here ages.
+ */
+words_change_at: number | null, 
+/**
  * What about trusting deliveries needs the user (the signing key cannot be read; the receiver is
  * public without one): the window shows it as a banner.
  */

@@ -85,6 +85,7 @@ export class FakeHost implements Host {
       webhook_url: null, trouble: this.trustProblem !== null, trust_problem: this.trustProblem, task_failure: null, local_url: 'http://127.0.0.1:8787/webhooks/kisi', receiving: true, signature_check: true,
       last_event_at: this.events.length ? Date.parse(this.events[0].created_at) : null,
       last_event_ago: this.events.length ? 'just now' : null,
+      words_change_at: this.events.length ? this.wordsChangeAt : null,
       today: { unlock_ok: 0, unlock_failed: 0 }, rejections: [], events_total: this.events.length,
       open_incidents: this.openIncidents.filter((i) => i.ended_at === null),
     } as unknown as Status;
@@ -157,6 +158,13 @@ export class FakeHost implements Host {
     return null;
   }
   async onRequest() {}
+  /** When the status's "just now" would age (Unix ms), as the core says it. */
+  wordsChangeAt = Date.now() + 60_000;
+  /** What the shell's "status-changed" event reaches. */
+  statusChanged: (() => void) | null = null;
+  async onStatusChange(handler: () => void) {
+    this.statusChanged = handler;
+  }
 
   /** Door incidents as the store keeps them; acknowledging one ends it, as the core does. */
   openIncidents: Incident[] = [];
