@@ -5,7 +5,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run serve test lint unit ui ui-test bindings bench bench-core bench-desktop soak fuzz icons dist dist-deb dist-test setup-core setup-desktop setup-test setup-bench setup-fuzz setup-dist setup-platforms check-platforms clean
+.PHONY: run serve test lint unit ui ui-test bindings bench bench-core bench-desktop profile-ack soak fuzz icons dist dist-deb dist-test setup-core setup-desktop setup-test setup-bench setup-fuzz setup-dist setup-platforms check-platforms clean
 
 ## run: build the timeline UI and start the desktop app (tray icon + window)
 run: setup-desktop ui
@@ -59,10 +59,14 @@ bench-core: setup-bench
 	$(CARGO) bench --locked -p doorwatch --bench rules
 	$(CARGO) bench --locked -p doorwatch --bench board
 
-## bench-desktop: memory, start-up and live latency of the release app under Xvfb, against a minimal Tauri app
+## bench-desktop: memory, start-up, live latency and idle cost of the release app under Xvfb, against a minimal Tauri app
 bench-desktop: setup-test ui
 	$(CARGO) build --release --locked -p doorwatch-floor
 	$(CARGO) bench --locked -p doorwatch-desktop --bench desktop
+
+## profile-ack: where an acknowledged delivery's instructions go, by stage (callgrind), Doorwatch against the bare naive receiver
+profile-ack: setup-bench
+	scripts/profile-ack.sh
 
 ## soak: the long forms of the reliability harnesses — 50 SIGKILLs of a serving receiver, then fuzzing
 soak: setup-test

@@ -16,6 +16,8 @@
 //! started in the tray has its window closed and opened again (`reopen_run`), timed from the request to
 //! the list on screen. Run with `make bench-desktop`.
 //!
+//! Last, the idle cost ([`idle`]): CPU time and wakeups per minute in three states against the floor.
+//!
 //! By what it measures: [`memory`] (and start to tray-ready), [`window`] (window open → first rows, live
 //! latency, the window closed), [`timeline`] (the 1,000,000-event store), [`reopen`] (the window opened
 //! again in the running app, read off the [`screen`]); [`fill`] builds the store, [`process`] starts and
@@ -25,6 +27,7 @@
 mod support;
 
 mod fill;
+mod idle;
 mod memory;
 mod process;
 mod reopen;
@@ -53,6 +56,12 @@ const SETTLE: Duration = Duration::from_secs(5);
 const REOPENS: usize = 7;
 
 fn main() {
+    // Ten minutes unless told otherwise; `DOORWATCH_BENCH_ONLY=idle` measures the idle cost alone.
+    let idle_secs: u64 = std::env::var("DOORWATCH_BENCH_IDLE_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(600);
+    if std::env::var("DOORWATCH_BENCH_ONLY").as_deref() == Ok("idle") {
+        idle::print(&idle::idle_run(&floor_program(), idle_secs));
+        return;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let desktop = Desktop::start();
     let t = Instant::now();
@@ -82,8 +91,12 @@ fn main() {
     stop_app(&desktop);
     let reopen = reopen_run(&desktop, REOPENS);
 
+    drop(desktop);
+    let idle = idle::idle_run(&floor, idle_secs);
+
     report::print_memory_and_latency(&floor, &floor_tray, &floor_window, &hidden, &run);
     report::print_timeline(&timeline, Some(&run.first_rows), &reopen, Some(&reopen_baseline));
+    idle::print(&idle);
 }
 
 fn now_ms() -> f64 {
