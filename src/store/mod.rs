@@ -17,6 +17,7 @@ mod query;
 mod rejection;
 pub mod retention;
 mod schema;
+mod search;
 mod text_index;
 mod writer;
 
