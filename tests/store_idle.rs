@@ -1,6 +1,8 @@
 //! A store nobody writes to wakes none of its threads: the writer waits for a job (or, with a few rows
 //! to index, one short quiet spell), the checkpointer for the writer's word that the log has grown.
 //! A binary of its own: the threads are found by name, and no other test's store may share them.
+//! Linux only: it reads the threads' counts in `/proc`.
+#![cfg(target_os = "linux")]
 
 mod support;
 
@@ -12,7 +14,6 @@ use support::*;
 
 /// Linux: the threads' context switches, from `/proc`, by thread name (as the kernel keeps it: at
 /// most 15 bytes).
-#[cfg(target_os = "linux")]
 fn switches(name: &str) -> u64 {
     let mut total = 0;
     for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
@@ -32,7 +33,6 @@ fn switches(name: &str) -> u64 {
     total
 }
 
-#[cfg(target_os = "linux")]
 #[tokio::test]
 async fn a_store_nobody_writes_to_wakes_none_of_its_threads() {
     let t = open_store();
